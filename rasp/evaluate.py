@@ -1,0 +1,238 @@
+"""Vectorized evaluation of the s-op graph: values are B × N arrays, selectors B × N × N booleans.
+
+Every sequence in a call has the same length (`Program.run_batch` groups ragged batches by length, so
+no padding value ever reaches a program and nothing needs masking). Selector entry [b, i, j] says
+whether query position i selects key position j; in causal mode only j ≤ i can be selected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import scalar
+from .errors import RaspEvalError
+from .ir import Graph, Op
+
+# Product of distinct argument values up to which a function is tabulated once and gathered.
+_TABLE_LIMIT = 1 << 16
+
+
+def token_array(sequences: list[list[Any]]) -> np.ndarray:
+    """Equal-length token lists → a B × N array of the tightest dtype that holds them exactly."""
+    array = np.empty((len(sequences), len(sequences[0]) if sequences else 0), dtype=object)
+    for b, seq in enumerate(sequences):
+        array[b, :] = seq
+    return scalar.normalize(array)
+
+
+class Evaluation:
+    """Evaluates the ops of one graph on one batch of equal-length inputs, caching as it goes."""
+
+    def __init__(self, graph: Graph, tokens: np.ndarray, causal: bool, sources: dict[str, str] | None = None):
+        self.graph = graph
+        self.tokens = tokens
+        self.causal = causal
+        self.batch, self.length = tokens.shape
+        self.values: dict[int, np.ndarray] = {}
+        self._codes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._unordered: set[int] = set()  # s-ops whose values cannot be ordered (e.g. str and int)
+        self.sources = sources or {}
+
+    def fail(self, op: Op, message: str) -> RaspEvalError:
+        source = self.sources.get(op.span.file) if op.span else None
+        return RaspEvalError(f"{message} (in {op.label})", op.span, source)
+
+    def run(self, ops: list[Op]) -> dict[int, np.ndarray]:
+        for op in ops:
+            if op.id not in self.values:
+                self.values[op.id] = getattr(self, f"_{op.kind}")(op)
+        return self.values
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    def codes(self, op_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted distinct values of an s-op and, per position, the index of its value among them."""
+        if op_id not in self._codes:
+            values = self.values[op_id]
+            try:
+                uniques, inverse = np.unique(values, return_inverse=True)
+            except TypeError:  # values that cannot be ordered (e.g. str and int): keep first-seen order
+                self._unordered.add(op_id)
+                seen: dict[Any, int] = {}
+                inverse = np.array([seen.setdefault(v, len(seen)) for v in values.ravel()], dtype=np.int64)
+                uniques = np.array(list(seen) + [None], dtype=object)[:-1]
+            self._codes[op_id] = (uniques, inverse.reshape(values.shape))
+        return self._codes[op_id]
+
+    def tabulated(self, op: Op, fn: scalar.Fn, placements: list[tuple]) -> np.ndarray | None:
+        """fn over every combination of its inputs' distinct values, gathered back by position.
+
+        Fast when inputs take few distinct values (tokens, booleans, small counts), and it applies a
+        Python-level function (strings) once per distinct value instead of once per position.
+        None when the combinations would outnumber the positions.
+        """
+        tables = [self.codes(i) for i in op.inputs]
+        size = int(np.prod([len(u) for u, _ in tables], dtype=np.float64)) if tables else 1
+        if size > _TABLE_LIMIT:
+            return None
+        axes = len(tables)
+        grids = []
+        for axis, (uniques, _) in enumerate(tables):
+            shape = [1] * axes
+            shape[axis] = len(uniques)
+            grids.append(
+                scalar.normalize(uniques.reshape(shape)) if uniques.dtype == object else uniques.reshape(shape)
+            )
+        table = np.asarray(self.apply(op, fn, tuple(grids)))
+        table = np.broadcast_to(table, tuple(len(u) for u, _ in tables))
+        index = tuple(codes[placement] for (_, codes), placement in zip(tables, placements))
+        return table[index]
+
+    def apply(self, op: Op, fn: scalar.Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
+        try:
+            return scalar.apply_array(fn, args)
+        except scalar.EvalProblem as problem:
+            raise self.fail(op, str(problem)) from None
+
+    # ---- primitives -----------------------------------------------------------------------------
+
+    def _tokens(self, op: Op) -> np.ndarray:
+        return self.tokens
+
+    def _indices(self, op: Op) -> np.ndarray:
+        return np.broadcast_to(np.arange(self.length, dtype=np.int64), (self.batch, self.length))
+
+    def _constant(self, op: Op) -> np.ndarray:
+        dtype = object if isinstance(op.value, str) else None
+        return np.full((self.batch, self.length), op.value, dtype=dtype)
+
+    def _map(self, op: Op) -> np.ndarray:
+        args = tuple(self.values[i] for i in op.inputs)
+        result = None
+        if any(a.dtype == object for a in args) or _has_index(op.fn):
+            result = self.tabulated(op, op.fn, [slice(None)] * len(args))
+        if result is None:
+            result = self.apply(op, op.fn, args)
+        return np.broadcast_to(result, (self.batch, self.length))
+
+    _zipmap = _map
+
+    def _select(self, op: Op) -> np.ndarray:
+        keys = [self.values[i][:, None, :] for i in op.keys]
+        queries = [self.values[i][:, :, None] for i in op.queries]
+        fn = op.fn
+        direct = fn[0] in scalar.COMPARISONS and all(a.dtype != object for a in keys + queries)
+        result = None
+        if not direct:
+            placements = [(slice(None), None, slice(None))] * op.n_keys + [(slice(None), slice(None), None)] * len(
+                queries
+            )
+            result = self.tabulated(op, fn, placements)
+        if result is None:
+            result = self.apply(op, fn, tuple(keys + queries))
+        selected = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, self.length, self.length))
+        if self.causal:
+            selected = selected & np.tri(self.length, dtype=bool)
+        return selected
+
+    def _selector_width(self, op: Op) -> np.ndarray:
+        return self.values[op.inputs[0]].sum(axis=-1, dtype=np.int64)
+
+    def _aggregate(self, op: Op) -> np.ndarray:
+        selected = self.values[op.inputs[0]]
+        values = self.values[op.inputs[1]]
+        counts = selected.sum(axis=-1)
+        empty = counts == 0
+        if op.reduce == "mean" and values.dtype != object:
+            result = self._numeric_mean(selected, values, counts)
+        elif op.reduce == "mean":
+            result = self._mean_of_objects(op, selected, values)
+        else:
+            result = self._extreme(op, selected, values)
+        if not empty.any():
+            return result
+        default = np.asarray(op.value, dtype=object if isinstance(op.value, str) else None)
+        if result.dtype == object or default.dtype == object:
+            result, default = result.astype(object), default.astype(object)
+        return (
+            scalar.normalize(np.where(empty, default, result))
+            if result.dtype == object
+            else np.where(empty, default, result)
+        )
+
+    def _numeric_mean(self, selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        sums = np.matmul(selected.astype(np.float64), values.astype(np.float64)[:, :, None])[:, :, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums / np.maximum(counts, 1)
+        if values.dtype != np.float64 and np.all(means == np.round(means)):
+            return means.astype(np.int64)  # whole means of integers stay integers
+        return means
+
+    def _mean_of_objects(self, op: Op, selected: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Non-numeric values pass through when the selected ones agree; differing ones are an error."""
+        uniques, codes = self.codes(op.inputs[1])
+        low = np.where(selected, codes[:, None, :], len(uniques)).min(axis=-1)
+        high = np.where(selected, codes[:, None, :], -1).max(axis=-1)
+        differing = (high > low) & (high >= 0)
+        if differing.any():
+            numeric = np.array([isinstance(u, (int, float)) for u in uniques] + [False])
+            all_numeric = ~np.any(selected & ~numeric[codes][:, None, :], axis=-1)
+            if np.any(differing & ~all_numeric):
+                b, i = np.argwhere(differing & ~all_numeric)[0]
+                picked = sorted({repr(values[b, j]) for j in np.flatnonzero(selected[b, i])})
+                raise self.fail(
+                    op,
+                    f"the mean of differing non-numeric values ({', '.join(picked[:4])}) at position {i}; "
+                    "select one value, or aggregate numbers",
+                )
+        passed = (
+            uniques[np.clip(high, 0, None)]
+            if len(uniques)
+            else np.zeros(codes.shape[:1] + codes.shape[1:], dtype=object)
+        )
+        result = np.asarray(passed, dtype=object)
+        if differing.any():
+            as_float = np.array([float(u) if isinstance(u, (int, float)) else 0.0 for u in uniques])[codes]
+            sums = np.matmul(selected.astype(np.float64), as_float[:, :, None])[:, :, 0]
+            means = sums / np.maximum(selected.sum(-1), 1)
+            result = np.where(differing, means.astype(object), result)
+        return result
+
+    def _extreme(self, op: Op, selected: np.ndarray, values: np.ndarray) -> np.ndarray:
+        uniques, codes = self.codes(op.inputs[1])
+        if op.inputs[1] in self._unordered:
+            raise self.fail(
+                op, f"reduce={op.reduce!r} over values that cannot be ordered ({', '.join(map(repr, uniques[:4]))})"
+            )
+        if op.reduce == "max":
+            picked = np.where(selected, codes[:, None, :], -1).max(axis=-1)
+        else:
+            picked = np.where(selected, codes[:, None, :], len(uniques)).min(axis=-1)
+        if len(uniques) == 0:
+            return np.zeros(picked.shape, dtype=values.dtype)
+        return uniques[np.clip(picked, 0, len(uniques) - 1)]
+
+
+def _has_index(fn: scalar.Fn) -> bool:
+    if fn[0] == "index":
+        return True
+    return fn[0] not in ("arg", "lit") and any(_has_index(f) for f in fn[1:])
+
+
+def to_python(values: np.ndarray) -> list:
+    """One position's values as plain Python: whole floats print as ints, numpy scalars unwrapped."""
+    if values.dtype == np.float64:
+        return [int(v) if v.is_integer() else v for v in values.tolist()]
+    if values.dtype == object:
+        return [_plain(v) for v in values.tolist()]
+    return values.tolist()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

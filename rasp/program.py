@@ -1,0 +1,177 @@
+"""`Program`: a lowered RASP program you can run, batch, and generate from."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import RaspInputError, RaspNameError
+from .evaluate import Evaluation, to_python, token_array
+from .ir import Graph, Op
+from .lower import Const, Lowerer, SelRef, SOpRef
+
+# Selector elements evaluated at once; larger batches are split into chunks of about this many.
+_CHUNK_ELEMENTS = 1 << 23
+
+
+class Program:
+    """A RASP program: its s-op graph, its top-level names, its mode and its output."""
+
+    def __init__(self, lowerer: Lowerer, source: str, filename: str):
+        self.source = source
+        self.filename = filename
+        self.graph: Graph = lowerer.graph
+        self.mode: str = lowerer.mode or "causal"
+        self.sources = lowerer.sources
+        self._lowerer = lowerer
+        self.names: dict[str, int] = {}  # top-level name → op id (s-ops and selectors)
+        for name, value in lowerer.bindings.items():
+            if isinstance(value, Const) and not isinstance(value.value, (list, dict)):
+                value = SOpRef(self.graph.add("constant", value=value.value, vtype="any"))
+            if isinstance(value, (SOpRef, SelRef)):
+                self.names[name] = value.id
+        self.output: str | None = lowerer.output or (next(reversed(self.names)) if self.names else None)
+        self.last_expression = lowerer.last_expression  # the value of the last bare expression (REPL)
+
+    # ---- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_source(cls, source: str, filename: str = "<input>") -> Program:
+        lowerer = Lowerer()
+        lowerer.lower_source(source, filename)
+        return cls(lowerer, source, filename)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Program:
+        path = Path(path)
+        try:
+            source = path.read_text()
+        except OSError as exc:
+            raise RaspInputError(f"cannot read {path}: {exc.strerror}") from None
+        return cls.from_source(source, str(path))
+
+    # ---- introspection --------------------------------------------------------------------------
+
+    @property
+    def causal(self) -> bool:
+        return self.mode == "causal"
+
+    def op(self, name: str | None = None) -> Op:
+        """The op a top-level name is bound to (the output when name is None)."""
+        return self.graph.op(self._resolve(name))
+
+    def _resolve(self, name: str | None) -> int:
+        name = name or self.output
+        if name is None:
+            raise RaspNameError(f"{self.filename}: the program binds no name, so it has no output")
+        if name not in self.names:
+            known = ", ".join(self.names) or "none"
+            raise RaspNameError(f"{self.filename}: no s-op named '{name}' (names: {known})")
+        return self.names[name]
+
+    def sop_names(self) -> list[str]:
+        """Top-level names bound to s-ops (not selectors), in binding order."""
+        return [n for n, i in self.names.items() if not self.graph.op(i).is_selector]
+
+    # ---- running --------------------------------------------------------------------------------
+
+    def run(self, tokens: Sequence[Any], output: str | None = None, causal: bool | None = None) -> list:
+        """The output s-op's value at every position (a selector gives one row of booleans per query)."""
+        return self.run_batch([tokens], output=output, causal=causal)[0]
+
+    def run_batch(
+        self, batch: Sequence[Sequence[Any]], output: str | None = None, causal: bool | None = None
+    ) -> list[list]:
+        """`run` on many inputs at once, vectorized; inputs may differ in length."""
+        name = output or self.output
+        return self.evaluate(batch, [name], causal)[name]
+
+    def run_all(self, tokens: Sequence[Any], causal: bool | None = None) -> dict[str, list]:
+        """Every named s-op and selector on one input."""
+        result = self.evaluate([tokens], list(self.names), causal)
+        return {name: values[0] for name, values in result.items()}
+
+    def evaluate(
+        self, batch: Sequence[Sequence[Any]], outputs: list[str | None], causal: bool | None = None
+    ) -> dict[str, list[list]]:
+        """Several named outputs over a batch: {name: one list per input}."""
+        return self.evaluate_ops(batch, {name: self._resolve(name) for name in outputs}, causal)
+
+    def evaluate_ops(
+        self, batch: Sequence[Sequence[Any]], ids: dict[Any, int], causal: bool | None = None
+    ) -> dict[Any, list[list]]:
+        """Ops by id over a batch: {key: one list per input} for each key → op id in `ids`."""
+        causal = self.causal if causal is None else causal
+        ops = self.graph.schedule(list(ids.values()))
+        sequences = [list(seq) for seq in batch]
+        by_length: dict[int, list[int]] = defaultdict(list)
+        for position, seq in enumerate(sequences):
+            by_length[len(seq)].append(position)
+        results: dict[str, list] = {name: [None] * len(sequences) for name in ids}
+        for length, members in by_length.items():
+            if length == 0:
+                for name in ids:
+                    for m in members:
+                        results[name][m] = []
+                continue
+            chunk = max(1, _CHUNK_ELEMENTS // (length * length))
+            for start in range(0, len(members), chunk):
+                part = members[start : start + chunk]
+                evaluation = Evaluation(self.graph, token_array([sequences[m] for m in part]), causal, self.sources)
+                values = evaluation.run(ops)
+                for name, op_id in ids.items():
+                    array = values[op_id]
+                    for row, m in zip(array, part):
+                        results[name][m] = _rows(row)
+        return results
+
+    def generate(
+        self,
+        prompt: Sequence[Any],
+        max_new: int = 32,
+        stop: Any = None,
+        output: str | None = None,
+        causal: bool | None = None,
+    ) -> list:
+        """Next-token generation: append the output's value at the last position, repeatedly.
+
+        Stops after `max_new` tokens or once the stop token has been appended (it is included).
+        Returns the new tokens only.
+        """
+        return self.generate_batch([prompt], max_new=max_new, stop=stop, output=output, causal=causal)[0]
+
+    def generate_batch(
+        self,
+        prompts: Sequence[Sequence[Any]],
+        max_new: int = 32,
+        stop: Any = None,
+        output: str | None = None,
+        causal: bool | None = None,
+    ) -> list[list]:
+        """`generate` for many prompts, one batched evaluation per step."""
+        sequences = [list(p) for p in prompts]
+        generated: list[list] = [[] for _ in sequences]
+        active = [i for i, seq in enumerate(sequences) if seq]
+        for _ in range(max_new):
+            if not active:
+                break
+            values = self.run_batch([sequences[i] for i in active], output=output, causal=causal)
+            still = []
+            for i, row in zip(active, values):
+                token = row[-1]
+                sequences[i].append(token)
+                generated[i].append(token)
+                if not (stop is not None and token == stop):
+                    still.append(i)
+            active = still
+        return generated
+
+
+def _rows(array: np.ndarray) -> list:
+    if array.ndim == 2:  # a selector: one row per query position
+        return [row.tolist() for row in array]
+    return to_python(array)

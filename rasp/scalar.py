@@ -1,0 +1,390 @@
+"""Scalar functions: the bodies of maps, zipmaps and select predicates.
+
+A function is a small hashable expression tree over its arguments (tuples, so identical functions are
+equal and s-ops built from them can be shared):
+
+    ("arg", i)            the i-th argument
+    ("lit", value)        a constant (a `Table` for list/dict literals)
+    (op, *operands)       op in OPERATORS
+
+The same tree runs two ways: `apply` on Python values (constant folding, the compiler's value tables,
+the test reference) and `apply_array` on numpy arrays (the evaluator). Both follow Python semantics,
+except that `and`, `or` and `not` always give a bool.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+Fn = tuple
+
+
+class EvalProblem(Exception):
+    """A scalar operation failed on some value; the caller adds where in the source."""
+
+
+class Table:
+    """A constant list or dict used as a lookup table (`table[tokens]`). Hashable, immutable."""
+
+    __slots__ = ("mapping", "is_list", "_key")
+
+    def __init__(self, mapping: Mapping[Any, Any], is_list: bool = False):
+        self.mapping = dict(mapping)
+        self.is_list = is_list
+        self._key = (is_list, tuple((_hashable(k), _hashable(v)) for k, v in self.mapping.items()))
+
+    @classmethod
+    def from_value(cls, value: list | dict) -> Table:
+        if isinstance(value, list):
+            return cls(dict(enumerate(value)), is_list=True)
+        return cls(value)
+
+    def lookup(self, key: Any) -> Any:
+        if isinstance(key, float) and key.is_integer():
+            key = int(key)
+        try:
+            return self.mapping[key]
+        except (KeyError, TypeError):
+            kind = "index" if self.is_list else "key"
+            raise EvalProblem(f"{kind} {key!r} is not in the table {self.to_python()!r}") from None
+
+    def to_python(self) -> list | dict:
+        return list(self.mapping.values()) if self.is_list else dict(self.mapping)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Table) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __repr__(self) -> str:
+        return repr(self.to_python())
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return ("list", tuple(_hashable(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((_hashable(k), _hashable(v)) for k, v in value.items()))
+    if isinstance(value, (Table,)):
+        return value
+    # 1 and 1.0 and True are equal in Python; keep them apart so folding stays exact.
+    return (type(value).__name__, value)
+
+
+def arg(i: int) -> Fn:
+    return ("arg", i)
+
+
+def lit(value: Any) -> Fn:
+    if isinstance(value, (list, dict)):
+        value = Table.from_value(value)
+    return ("lit", (type(value).__name__, value))
+
+
+def lit_value(fn: Fn) -> Any:
+    return fn[1][1]
+
+
+# ---- Python semantics, one value at a time ---------------------------------------------------------
+
+
+def _truth(x: Any) -> bool:
+    return bool(x)
+
+
+def _divide(op: Callable[[Any, Any], Any], name: str) -> Callable[[Any, Any], Any]:
+    def run(a: Any, b: Any) -> Any:
+        if isinstance(b, (int, float)) and b == 0:
+            raise EvalProblem(f"division by zero ({a!r} {name} {b!r})")
+        return op(a, b)
+
+    return run
+
+
+def _round(x: Any) -> int:
+    if isinstance(x, str):
+        raise EvalProblem(f"round() of a string ({x!r})")
+    return int(round(x))
+
+
+SCALAR_OPS: dict[str, Callable[..., Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": _divide(operator.truediv, "/"),
+    "//": _divide(operator.floordiv, "//"),
+    "%": _divide(operator.mod, "%"),
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "and": lambda a, b: _truth(a) and _truth(b),
+    "or": lambda a, b: _truth(a) or _truth(b),
+    "not": lambda a: not _truth(a),
+    "neg": operator.neg,
+    "if": lambda c, x, y: x if _truth(c) else y,
+    "indicator": lambda b: 1 if _truth(b) else 0,
+    "round": _round,
+    "abs": abs,
+    "min": min,
+    "max": max,
+}
+OPERATORS = frozenset(SCALAR_OPS) | {"index"}
+COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+ARITY = {"not": 1, "neg": 1, "indicator": 1, "round": 1, "abs": 1, "if": 3, "index": 2}
+
+
+def _checked(op: str, *values: Any) -> Any:
+    try:
+        return SCALAR_OPS[op](*values)
+    except EvalProblem:
+        raise
+    except (TypeError, ValueError, OverflowError) as exc:
+        shown = ", ".join(repr(v) for v in values)
+        raise EvalProblem(f"'{op}' cannot be applied to {shown}: {exc}") from None
+
+
+def apply(fn: Fn, args: tuple) -> Any:
+    """Evaluate `fn` on Python values."""
+    head = fn[0]
+    if head == "arg":
+        return args[fn[1]]
+    if head == "lit":
+        return lit_value(fn)
+    if head == "index":
+        table = apply(fn[1], args)
+        return table.lookup(apply(fn[2], args))
+    if head == "if":  # lazy, like Python
+        return apply(fn[2], args) if _truth(apply(fn[1], args)) else apply(fn[3], args)
+    return _checked(head, *(apply(f, args) for f in fn[1:]))
+
+
+# ---- numpy semantics, a whole array at a time ------------------------------------------------------
+
+
+def normalize(values: np.ndarray) -> np.ndarray:
+    """Give an object array the tightest dtype that holds its values exactly (int, float, bool)."""
+    if values.dtype != object or values.size == 0:
+        return values
+    flat = values.ravel()
+    kinds = {type(v) for v in flat}
+    if kinds <= {bool, np.bool_}:
+        return values.astype(bool)
+    if kinds <= {int, np.int64} and all(-(2**62) < v < 2**62 for v in flat):
+        return values.astype(np.int64)
+    if kinds <= {float, int, np.float64, np.int64}:
+        return values.astype(np.float64)
+    return values
+
+
+def _numeric(a: np.ndarray) -> bool:
+    return a.dtype != object
+
+
+def _truth_array(a: np.ndarray) -> np.ndarray:
+    if a.dtype == bool:
+        return a
+    if a.dtype == object:
+        return np.frompyfunc(_truth, 1, 1)(a).astype(bool)
+    return a != 0
+
+
+def _check_divisor(b: np.ndarray, op: str) -> None:
+    if np.any(b == 0):
+        raise EvalProblem(f"division by zero ('{op}' with a zero divisor)")
+
+
+def _merge(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Common dtype for two branches; strings and mixed kinds stay Python objects."""
+    if _numeric(x) and _numeric(y):
+        return x, y
+    return x.astype(object), y.astype(object)
+
+
+_NUMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "/": np.true_divide,
+    "//": np.floor_divide,
+    "%": np.mod,
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "neg": np.negative,
+    "abs": np.abs,
+    "min": np.minimum,
+    "max": np.maximum,
+}
+
+
+def _index_array(table: Table, keys: np.ndarray) -> np.ndarray:
+    if keys.size == 0:
+        return np.empty(keys.shape, dtype=object)
+    uniques, inverse = np.unique(keys, return_inverse=True)
+    looked_up = normalize(np.array([table.lookup(_py(u)) for u in uniques] + [None], dtype=object)[:-1])
+    return looked_up[inverse.reshape(keys.shape)]
+
+
+def _py(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def apply_array(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Evaluate `fn` elementwise on numpy arrays (broadcasting), with `apply`'s semantics."""
+    head = fn[0]
+    if head == "arg":
+        return args[fn[1]]
+    if head == "lit":
+        value = lit_value(fn)
+        return np.array(value, dtype=object) if isinstance(value, (str, Table)) else np.array(value)
+    if head == "index":
+        table = lit_value(fn[1]) if fn[1][0] == "lit" else None
+        if not isinstance(table, Table):
+            raise EvalProblem("only a constant list or dict can be indexed")
+        return _index_array(table, np.asarray(apply_array(fn[2], args)))
+    operands = [np.asarray(apply_array(f, args)) for f in fn[1:]]
+    if head == "if":
+        x, y = _merge(operands[1], operands[2])
+        return np.where(_truth_array(operands[0]), x, y)
+    if head in ("and", "or", "not"):
+        truths = [_truth_array(a) for a in operands]
+        if head == "not":
+            return ~truths[0]
+        return (truths[0] & truths[1]) if head == "and" else (truths[0] | truths[1])
+    if head == "indicator":
+        return _truth_array(operands[0]).astype(np.int64)
+    if all(_numeric(a) for a in operands) and head in _NUMPY_OPS:
+        if head in ("/", "//", "%"):
+            _check_divisor(operands[1], head)
+        if head in ("/", "//", "%", "-", "neg") and any(a.dtype == bool for a in operands):
+            operands = [a.astype(np.int64) if a.dtype == bool else a for a in operands]
+        with np.errstate(all="ignore"):
+            return _NUMPY_OPS[head](*operands)
+    if head == "round" and all(_numeric(a) for a in operands):
+        return np.rint(operands[0]).astype(np.int64)
+    # Strings, mixed kinds: Python semantics element by element.
+    shape = np.broadcast_shapes(*(a.shape for a in operands))
+    result = np.frompyfunc(lambda *vs: _checked(head, *vs), len(operands), 1)(*operands)
+    return normalize(np.asarray(result, dtype=object).reshape(shape))
+
+
+# ---- static types -------------------------------------------------------------------------------
+
+# Value types: "int", "float", "bool", "str", "any" (unknown until an input is given).
+NUMBER_TYPES = {"int", "float", "bool"}
+
+
+def value_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return "any"
+
+
+def join_types(*types: str) -> str:
+    distinct = set(types)
+    if len(distinct) == 1:
+        return distinct.pop()
+    if distinct <= {"int", "float", "bool"}:
+        return "float" if "float" in distinct else "int"
+    return "any"
+
+
+def infer_type(fn: Fn, arg_types: tuple[str, ...]) -> str:
+    """The value type `fn` returns; raises EvalProblem when it can never work (e.g. "a" - 1)."""
+    head = fn[0]
+    if head == "arg":
+        return arg_types[fn[1]]
+    if head == "lit":
+        value = lit_value(fn)
+        return value_type(value)
+    if head == "index":
+        table = lit_value(fn[1])
+        infer_type(fn[2], arg_types)
+        return join_types(*(value_type(v) for v in table.mapping.values())) if table.mapping else "any"
+    types = [infer_type(f, arg_types) for f in fn[1:]]
+    if head in ("and", "or", "not") or head in COMPARISONS:
+        if head in ("<", "<=", ">", ">=") and "str" in types and set(types) & NUMBER_TYPES:
+            raise EvalProblem(f"'{head}' compares a string with a number")
+        return "bool"
+    if head == "indicator":
+        return "int"
+    if head == "if":
+        return join_types(types[1], types[2])
+    if head in ("min", "max"):
+        if "str" in types and set(types) & NUMBER_TYPES:
+            raise EvalProblem(f"{head}() of a string and a number")
+        return join_types(*types)
+    if head in ("neg", "abs", "round"):
+        if types[0] == "str":
+            raise EvalProblem(f"'{'-' if head == 'neg' else head}' of a string")
+        return "int" if head == "round" or types[0] == "bool" else types[0]
+    left, right = types
+    if "str" in types:
+        ok = (head == "+" and left == right == "str") or (head == "*" and {left, right} <= {"str", "int", "any"})
+        if not ok and "any" not in types:
+            raise EvalProblem(f"'{head}' between {left} and {right}")
+        return "str" if ok or left == right else "any"
+    if "any" in types:
+        return "any"
+    if head == "/":
+        return "float"
+    return "float" if "float" in types else "int"
+
+
+# ---- text ----------------------------------------------------------------------------------------
+
+_PRECEDENCE = {"or": 1, "and": 2, "not": 3, **{c: 4 for c in COMPARISONS}, "+": 5, "-": 5}
+_PRECEDENCE.update({"*": 6, "/": 6, "//": 6, "%": 6, "neg": 7})
+
+
+def to_text(fn: Fn, names: tuple[str, ...]) -> str:
+    """The function body as dialect source, e.g. `x + 1`."""
+
+    def show(f: Fn, outer: int = 0) -> str:
+        head = f[0]
+        if head == "arg":
+            return names[f[1]]
+        if head == "lit":
+            value = lit_value(f)
+            return repr(value.to_python()) if isinstance(value, Table) else _literal_text(value)
+        if head == "index":
+            return f"{show(f[1], 9)}[{show(f[2])}]"
+        if head == "if":
+            text = f"{show(f[2], 1)} if {show(f[1], 1)} else {show(f[3])}"
+            return f"({text})" if outer > 0 else text
+        if head in ("indicator", "round", "abs", "min", "max"):
+            return f"{head}({', '.join(show(a) for a in f[1:])})"
+        prec = _PRECEDENCE[head]
+        if head == "not":
+            text = f"not {show(f[1], prec)}"
+        elif head == "neg":
+            text = f"-{show(f[1], prec)}"
+        else:
+            text = f"{show(f[1], prec)} {head} {show(f[2], prec + 1)}"
+        return f"({text})" if prec < outer else text
+
+    return show(fn)
+
+
+def _literal_text(value: Any) -> str:
+    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
+        raise EvalProblem(f"{value} has no literal form")
+    return repr(value)

@@ -1,0 +1,150 @@
+"""The typed syntax tree: what the parser produces and the printer turns back into text.
+
+Every node carries the source span it came from, so later stages can point at the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .errors import Span
+
+NO_SPAN = Span("<none>", 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+
+
+# ---- expressions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    value: int | float
+
+
+@dataclass(frozen=True)
+class String(Node):
+    value: str
+
+
+@dataclass(frozen=True)
+class Bool(Node):
+    value: bool
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    id: str
+
+
+@dataclass(frozen=True)
+class ListLit(Node):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class DictLit(Node):
+    items: tuple[tuple[Expr, Expr], ...]
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    """Arithmetic (+ - * / // %), comparisons (== != < <= > >=) and logic (and, or)."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class UnaryOp(Node):
+    op: str  # "-" or "not"
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class IfExp(Node):
+    body: Expr
+    test: Expr
+    orelse: Expr
+
+
+@dataclass(frozen=True)
+class Index(Node):
+    table: Expr
+    key: Expr
+
+
+@dataclass(frozen=True)
+class Lambda(Node):
+    params: tuple[str, ...]
+    body: Expr
+
+
+@dataclass(frozen=True)
+class Operator(Node):
+    """A bare comparison operator passed as an argument: select(keys, queries, ==)."""
+
+    op: str
+
+
+@dataclass(frozen=True)
+class Keyword(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    func: str
+    args: tuple[Expr, ...]
+    keywords: tuple[Keyword, ...] = ()
+
+
+Expr = Union[Number, String, Bool, Name, ListLit, DictLit, BinOp, UnaryOp, IfExp, Index, Lambda, Operator, Call]
+
+# ---- statements --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assign(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class FuncDef(Node):
+    name: str
+    params: tuple[str, ...]
+    body: tuple[Assign, ...]
+    result: Expr
+
+
+@dataclass(frozen=True)
+class Load(Node):
+    module: str
+
+
+@dataclass(frozen=True)
+class Directive(Node):
+    """`@mode causal|bidirectional;` or `@output NAME;`."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ExprStmt(Node):
+    value: Expr
+
+
+Statement = Union[Assign, FuncDef, Load, Directive, ExprStmt]
+
+
+@dataclass(frozen=True)
+class Module(Node):
+    statements: tuple[Statement, ...]
