@@ -7,6 +7,7 @@ with status 1; there is never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -96,8 +97,22 @@ def cmd_repl(args: argparse.Namespace) -> int:
     return 0
 
 
-# Other modules add subcommands here: each entry adds its parser to the subparsers.
-COMMANDS: list[Callable[[Any], None]] = []
+# Other packages add subcommands: each of these modules has `register(subparsers)`. Their handlers
+# import heavy dependencies (torch, matplotlib) only when they run.
+COMMAND_MODULES = ("rasp.examples", "rasp.analysis.commands", "compiler.commands", "experiments.commands")
+
+
+def _registrars() -> list[Callable[[Any], None]]:
+    registrars = []
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # that part of the toolkit is not there (yet)
+            raise
+        registrars.append(module.register)
+    return registrars
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     repl.add_argument("--example", default="hello", help="the running example input (default: hello)")
     repl.set_defaults(handler=cmd_repl)
 
-    for register in COMMANDS:
+    for register in _registrars():
         register(sub)
     return parser
 

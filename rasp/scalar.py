@@ -268,7 +268,7 @@ def apply_array(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
     if all(_numeric(a) for a in operands) and head in _NUMPY_OPS:
         if head in ("/", "//", "%"):
             _check_divisor(operands[1], head)
-        if head in ("/", "//", "%", "-", "neg") and any(a.dtype == bool for a in operands):
+        if head in ("+", "-", "*", "/", "//", "%", "neg", "abs") and any(a.dtype == bool for a in operands):
             operands = [a.astype(np.int64) if a.dtype == bool else a for a in operands]
         with np.errstate(all="ignore"):
             return _NUMPY_OPS[head](*operands)

@@ -1,0 +1,84 @@
+"""Experiment profiles: how long to train, on what lengths, with which models.
+
+`quick` fits this project's 2-core CPU machine: the whole suite with APE and NoPE, one seed, in well under
+an hour. `paper` is the published protocol of Huang et al. (2025) (DESIGN §6), for a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Architecture:
+    layers: int
+    heads: int
+    width: int
+    lr: float
+
+    @property
+    def name(self) -> str:
+        return f"L{self.layers}H{self.heads}W{self.width}lr{self.lr:g}"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    train_lengths: tuple[int, int]  # input lengths seen in training (inclusive)
+    test_bins: tuple[tuple[int, int], ...]  # input-length bins for testing; the first is in-distribution
+    architecture: Architecture  # the one used unless --sweep
+    sweep: tuple[
+        Architecture, ...
+    ]  # --sweep tries these smallest first, keeping the first to reach 100% in-distribution
+    steps: int
+    batch_size: int = 64
+    eval_examples: int = 2000  # per bin
+    eval_every: int = 250
+    weight_decay: float = 0.01
+    reg_coefficient: float = 1e-4  # the APE position regularizer (pe = "reg")
+    warmup: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_(self, **changes) -> Profile:
+        return replace(self, **changes)
+
+    @property
+    def max_input_length(self) -> int:
+        return max(high for _, high in self.test_bins)
+
+
+QUICK = Profile(
+    name="quick",
+    train_lengths=(1, 20),
+    test_bins=((1, 20), (21, 40), (41, 60)),
+    architecture=Architecture(2, 2, 64, 1e-3),
+    sweep=(Architecture(1, 2, 64, 1e-3), Architecture(2, 2, 64, 1e-3), Architecture(2, 4, 64, 1e-3)),
+    steps=3000,
+    eval_examples=200,
+    eval_every=250,
+)
+
+# Huang et al. (2025): lengths 0-50 for training, bins 0-50 / 51-100 / 101-150, up to 30k steps, and the sweep
+# layers {1,2,4} x heads {1,2,4} x width {16,64,256} x lr {1e-3,1e-4}, smallest first.
+PAPER = Profile(
+    name="paper",
+    train_lengths=(0, 50),
+    test_bins=((0, 50), (51, 100), (101, 150)),
+    architecture=Architecture(2, 4, 256, 1e-4),
+    sweep=tuple(
+        Architecture(layers, heads, width, lr)
+        for layers in (1, 2, 4)
+        for heads in (1, 2, 4)
+        for width in (16, 64, 256)
+        for lr in (1e-3, 1e-4)
+        if width % heads == 0
+    ),
+    steps=30_000,
+    eval_examples=2000,
+    eval_every=500,
+)
+
+PROFILES = {p.name: p for p in (QUICK, PAPER)}

@@ -1,0 +1,152 @@
+"""Plan runs, execute them as independent jobs (a local process pool, or Ray), and record each finished
+run as one JSON line — so an interrupted experiment resumes where it stopped.
+
+A job is one (task, positional encoding, seed). Without a sweep it is one run; with `--sweep` it tries the
+profile's architectures smallest first and keeps the first that reaches 100% in-distribution accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .profiles import Profile
+from .train import Run, RunSpec
+
+RESULTS = "results.jsonl"
+
+
+@dataclass(frozen=True)
+class Job:
+    task: str
+    pe: str
+    seed: int
+    profile: Profile
+    sweep: bool = False
+    init: str = "random"
+
+    @property
+    def key(self) -> str:
+        return f"{self.task}/{self.pe}/s{self.seed}/{'sweep' if self.sweep else self.profile.architecture.name}/{self.init}"
+
+    def specs(self) -> list[RunSpec]:
+        architectures = self.profile.sweep if self.sweep else (self.profile.architecture,)
+        return [RunSpec(self.task, self.pe, self.seed, self.profile, a, self.init) for a in architectures]
+
+
+def execute_job(job: Job, out_dir: str, device: str = "cpu", threads: int = 1) -> list[dict]:
+    """Run a job's runs in order (stopping a sweep at the first that converges). Picklable for pools."""
+    import torch
+
+    torch.set_num_threads(threads)
+    records = []
+    for spec in job.specs():
+        record = Run(spec, Path(out_dir) / "checkpoints", device=device).execute()
+        record["job"] = job.key
+        record["selected"] = record["converged"] or spec is job.specs()[-1]
+        records.append(record)
+        if record["converged"]:
+            break
+    for record in records[:-1]:
+        record["selected"] = False
+    return records
+
+
+def finished_jobs(out_dir: Path) -> set[str]:
+    path = out_dir / RESULTS
+    if not path.exists():
+        return set()
+    done = set()
+    for line in path.read_text().splitlines():
+        if line.strip():
+            try:
+                done.add(json.loads(line)["job"])
+            except (json.JSONDecodeError, KeyError):
+                continue  # a line cut short by an interruption: that job runs again
+    return done
+
+
+def plan(
+    tasks: Iterable[str], pes: Iterable[str], seeds: int, profile: Profile, sweep: bool = False, init: str = "random"
+) -> list[Job]:
+    return [Job(t, pe, s, profile, sweep, init) for t in tasks for pe in pes for s in range(seeds)]
+
+
+def run_jobs(
+    jobs: list[Job],
+    out_dir: Path,
+    workers: int = 1,
+    device: str = "cpu",
+    backend: str = "local",
+    log: Callable[[str], None] = lambda line: print(line, flush=True),
+) -> list[dict]:
+    """Execute the jobs not yet recorded in out_dir/results.jsonl; append each job's records as it ends."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done = finished_jobs(out_dir)
+    todo = [j for j in jobs if j.key not in done]
+    if len(todo) < len(jobs):
+        log(f"resuming: {len(jobs) - len(todo)} of {len(jobs)} jobs already recorded in {out_dir / RESULTS}")
+    started = time.perf_counter()
+    results: list[dict] = []
+
+    def record(job: Job, records: list[dict], finished: int) -> None:
+        with open(out_dir / RESULTS, "a") as f:
+            for r in records:
+                f.write(json.dumps(r) + "\n")
+        results.extend(records)
+        final = records[-1]
+        bins = " ".join(f"{b['accuracy'] * 100:5.1f}" for b in final["bins"])
+        elapsed = time.perf_counter() - started
+        eta = elapsed / finished * (len(todo) - finished)
+        log(
+            f"[{finished}/{len(todo)}] {job.task:<26} {job.pe:<4} seed {job.seed}: "
+            f"train {final['train_accuracy'] * 100:5.1f}%  bins {bins}  "
+            f"({final['steps']} steps, {final['seconds']:.0f}s; elapsed {elapsed / 60:.1f} min, eta {eta / 60:.1f} min)"
+        )
+
+    if not todo:
+        return results
+    if backend == "ray":
+        _run_ray(todo, out_dir, device, record)
+    elif workers <= 1:
+        for n, job in enumerate(todo, 1):
+            record(job, execute_job(job, str(out_dir), device, threads=max(1, os.cpu_count() or 1)), n)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending = {pool.submit(execute_job, job, str(out_dir), device, 1): job for job in todo}
+            finished = 0
+            while pending:
+                complete, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in complete:
+                    job = pending.pop(future)
+                    finished += 1
+                    record(job, future.result(), finished)
+    return results
+
+
+def _run_ray(todo: list[Job], out_dir: Path, device: str, record) -> None:
+    """The same jobs as Ray tasks: on a cluster when RAY_ADDRESS is set, else a local Ray instance."""
+    try:
+        import ray
+    except ImportError:
+        sys.exit("the ray backend needs ray: pip install 'rasp-toolkit[ray]'")
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
+    remote = ray.remote(num_cpus=1)(execute_job)
+    pending = {remote.remote(job, str(out_dir.resolve()), device, 1): job for job in todo}
+    finished = 0
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            finished += 1
+            record(pending.pop(ref), ray.get(ref), finished)
+
+
+def with_steps(profile: Profile, steps: int | None) -> Profile:
+    return profile if steps is None else replace(profile, steps=steps)

@@ -1,0 +1,213 @@
+"""Train one model on one task and measure it by length bin — one "run", the unit of an experiment.
+
+Read top to bottom: build the data and the model, train with AdamW and a linear schedule (early stop at
+100% in-distribution exact match), checkpoint as it goes (an interrupted run resumes from its checkpoint),
+then evaluate every test bin.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from programs.tasks import Task, get_task
+
+from .data import IGNORE, Batch, Vocabulary, collate, max_sequence_length
+from .profiles import Architecture, Profile
+
+PE_KINDS = ("ape", "nope", "reg")  # learned absolute positions, none, APE + the position regularizer
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    task: str
+    pe: str
+    seed: int
+    profile: Profile
+    architecture: Architecture
+    init: str = "random"  # or "compiled": start from the task program's compiled weights
+
+    @property
+    def key(self) -> str:
+        return f"{self.task}/{self.pe}/s{self.seed}/{self.architecture.name}/{self.init}"
+
+
+def build_model(task: Task, spec: RunSpec, max_positions: int, vocab: Vocabulary):
+    from compiler.model import CausalTransformer, TransformerConfig
+
+    arch = spec.architecture
+    config = TransformerConfig(
+        vocab_size=len(vocab),
+        max_len=max_positions - 1,
+        n_layers=arch.layers,
+        n_heads=arch.heads,
+        d_model=arch.width,
+        d_mlp=4 * arch.width,
+        pos_encoding="nope" if spec.pe == "nope" else "ape",
+        layer_norm=True,
+    )
+    return CausalTransformer(config)
+
+
+def position_regularizer(model) -> torch.Tensor:
+    """Huang et al.'s APE regularizer: per layer and head, the mean over key positions j of the summed
+    squared position–position attention logits ((P W_Q)(P W_K)ᵀ)_ij over query positions i ≥ j."""
+    table = model.position_table()  # (positions, d_model)
+    total = table.new_zeros(())
+    causal = torch.tril(torch.ones(table.shape[0], table.shape[0], dtype=torch.bool, device=table.device))
+    for w_q, w_k in model.query_key_weights():  # each (heads, d_model, d_head)
+        q = torch.einsum("pd,hde->hpe", table, w_q)
+        k = torch.einsum("pd,hde->hpe", table, w_k)
+        logits = torch.einsum("hie,hje->hij", q, k)
+        total = total + (logits.pow(2) * causal).sum(dim=1).mean(dim=1).sum()
+    return total
+
+
+def exact_match(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per example: whether every scored position's argmax is its target."""
+    scored = targets != IGNORE
+    correct = (logits.argmax(-1) == targets) | ~scored
+    return correct.all(dim=1)
+
+
+class Run:
+    """One training run; `execute()` returns its result record (a dict, one JSON line)."""
+
+    def __init__(self, spec: RunSpec, checkpoint_dir: Path | None = None, device: str = "cpu", progress=None):
+        self.spec = spec
+        self.task = get_task(spec.task)
+        self.vocab = Vocabulary(self.task.vocabulary)
+        self.device = device
+        self.progress = progress
+        self.checkpoint = checkpoint_dir / (spec.key.replace("/", "_") + ".pt") if checkpoint_dir else None
+        profile = spec.profile
+        self.max_positions = max_sequence_length(self.task, profile.max_input_length) + 1
+        torch.manual_seed(spec.seed)
+        self.model = build_model(self.task, spec, self.max_positions, self.vocab).to(device)
+        if spec.init == "compiled":
+            from .compiled import load_compiled_weights
+
+            load_compiled_weights(self.model, self.task, self.vocab)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=spec.architecture.lr, weight_decay=profile.weight_decay
+        )
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda step: 1 - step / profile.steps)
+        self.step = 0
+        self.history: list[dict] = []
+
+    # ---- data -----------------------------------------------------------------------------------
+
+    def batch(self, rng: random.Random, lengths: tuple[int, int], size: int, offsets: bool) -> Batch:
+        examples = [self.task.sample(rng, *lengths) for _ in range(size)]
+        return collate(examples, self.vocab, rng if offsets else None, self.max_positions).to(self.device)
+
+    # ---- training -------------------------------------------------------------------------------
+
+    def train(self) -> None:
+        profile = self.spec.profile
+        rng = random.Random(self.spec.seed * 1_000_003 + self.step)
+        held_out = self.batch(random.Random(self.spec.seed + 7), profile.train_lengths, 256, offsets=False)
+        started = time.perf_counter()
+        while self.step < profile.steps:
+            self.model.train()
+            batch = self.batch(rng, profile.train_lengths, profile.batch_size, offsets=self.spec.pe != "nope")
+            logits = self.model(batch.ids, positions=batch.positions)
+            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE)
+            if self.spec.pe == "reg":
+                loss = loss + profile.reg_coefficient * position_regularizer(self.model)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.optimizer.step()
+            self.schedule.step()
+            self.step += 1
+            if self.step % profile.eval_every == 0 or self.step == profile.steps:
+                accuracy = self.accuracy(held_out)
+                self.history.append({"step": self.step, "loss": float(loss), "train_accuracy": accuracy})
+                if self.progress:
+                    self.progress(self, float(loss), accuracy, time.perf_counter() - started)
+                self.save()
+                if accuracy == 1.0:
+                    break
+
+    @torch.no_grad()
+    def accuracy(self, batch: Batch) -> float:
+        self.model.eval()
+        logits = self.model(batch.ids, positions=batch.positions)
+        return float(exact_match(logits, batch.targets).float().mean())
+
+    # ---- evaluation -----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self) -> list[dict]:
+        profile = self.spec.profile
+        rng = random.Random(10_000 + self.spec.seed)
+        bins = []
+        for low, high in profile.test_bins:
+            correct = total = 0
+            remaining = profile.eval_examples
+            while remaining > 0:
+                size = min(remaining, 256)
+                batch = self.batch(rng, (low, high), size, offsets=False)
+                correct += int(
+                    exact_match(self.model.eval()(batch.ids, positions=batch.positions), batch.targets).sum()
+                )
+                total += size
+                remaining -= size
+            bins.append({"bin": [low, high], "accuracy": correct / total, "examples": total})
+        return bins
+
+    # ---- checkpoints ----------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.checkpoint is None:
+            return
+        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "step": self.step,
+            "history": self.history,
+        }
+        tmp = self.checkpoint.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.checkpoint)
+
+    def resume(self) -> bool:
+        if self.checkpoint is None or not self.checkpoint.exists():
+            return False
+        state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.step, self.history = state["step"], state["history"]
+        return True
+
+    def execute(self) -> dict:
+        started = time.perf_counter()
+        resumed = self.resume()
+        self.train()
+        bins = self.evaluate()
+        return {
+            "key": self.spec.key,
+            "task": self.spec.task,
+            "pe": self.spec.pe,
+            "seed": self.spec.seed,
+            "init": self.spec.init,
+            "profile": self.spec.profile.name,
+            "architecture": asdict(self.spec.architecture),
+            "steps": self.step,
+            "converged": bool(self.history and self.history[-1]["train_accuracy"] == 1.0),
+            "train_accuracy": self.history[-1]["train_accuracy"] if self.history else math.nan,
+            "bins": bins,
+            "history": self.history,
+            "resumed": resumed,
+            "seconds": round(time.perf_counter() - started, 2),
+            "device": self.device,
+        }

@@ -1,0 +1,302 @@
+"""The task suite: what each task's examples look like, how they are generated, where its program is.
+
+Every example is a token sequence with a target (or None) at each position, so one trainer and one metric
+serve all tasks:
+
+- algorithmic tasks: `<bos> input <sep> answer <eos>`; the target at each position from `<sep>` on is the
+  next token (the answer, then `<eos>`), so the loss is on the answer only;
+- formal languages: `<bos> string`; the target after every prefix (the empty one at `<bos>` included) is the
+  set of symbols that may come next (`programs.languages`).
+
+An example counts as correct when every target position is (exact match). Lengths are input lengths: the
+number of symbols between `<bos>` and `<sep>` (or the string's length).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .languages import LANGUAGES, Dfa
+
+BOS, SEP, EOS, PAD = "<bos>", "<sep>", "<eos>", "<pad>"
+SPECIALS = (PAD, BOS, SEP, EOS)
+PROGRAMS_DIR = Path(__file__).parent
+
+Pair = tuple[list[str], list[str]]  # (input, answer) or (string, labels)
+
+
+@dataclass(frozen=True)
+class Example:
+    tokens: list[str]
+    targets: list[str | None]
+
+    @property
+    def input_length(self) -> int:
+        return self.tokens.index(SEP) - 1 if SEP in self.tokens else len(self.tokens) - 1
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    family: str  # "algorithmic", "formal", or "rasp_l" (Zhou et al.'s next-token tasks)
+    description: str
+    symbols: tuple[str, ...]  # what inputs are made of
+    answers: tuple[str, ...]  # what answers (or labels) are made of
+    make: Callable[[random.Random, int], Pair | None] = field(repr=False)
+    min_length: int = 0
+
+    @property
+    def program_path(self) -> Path | None:
+        path = PROGRAMS_DIR / f"{self.id}.rasp"
+        return path if path.exists() else None
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return list(SPECIALS) + sorted(set(self.symbols) | set(self.answers), key=_natural)
+
+    def example(self, rng: random.Random, length: int) -> Example | None:
+        """An example with an input of exactly `length` symbols, or None if the task has none."""
+        pair = self.make(rng, length)
+        if pair is None:
+            return None
+        inputs, answer = pair
+        if self.family == "formal":
+            return Example([BOS, *inputs], list(answer))
+        tokens = [BOS, *inputs, SEP, *answer, EOS]
+        start = len(inputs) + 1  # the <sep> position predicts the first answer token
+        targets = [None] * start + tokens[start + 1 :] + [None]
+        return Example(tokens, targets)
+
+    def sample(self, rng: random.Random, low: int, high: int, tries: int = 100) -> Example:
+        """An example with input length uniform in [low, high] (lengths with no example are redrawn)."""
+        low = max(low, self.min_length)
+        for _ in range(tries):
+            example = self.example(rng, rng.randint(low, high))
+            if example is not None:
+                return example
+        raise ValueError(f"task {self.id}: no example with input length in [{low}, {high}]")
+
+
+def _natural(token: str):
+    return (0, int(token), "") if token.isdigit() else (1, 0, token)
+
+
+# ---- algorithmic tasks (Huang et al. 2025) ---------------------------------------------------------
+
+BITS = ("0", "1")
+LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
+NUMBERS = tuple(str(i) for i in range(150))
+
+
+def _bits(rng: random.Random, n: int) -> list[str]:
+    return [rng.choice(BITS) for _ in range(n)]
+
+
+def binary_majority(rng: random.Random, n: int) -> Pair | None:
+    if n == 0:
+        return None
+    bits = _bits(rng, n)
+    return bits, ["1" if bits.count("1") > bits.count("0") else "0"]
+
+
+def majority(rng: random.Random, n: int) -> Pair | None:
+    """The most frequent letter; inputs whose most frequent letter is not unique are redrawn."""
+    if n == 0:
+        return None
+    for _ in range(100):
+        letters = [rng.choice(LETTERS) for _ in range(n)]
+        counts = sorted(((letters.count(c), c) for c in set(letters)), reverse=True)
+        if len(counts) == 1 or counts[0][0] > counts[1][0]:
+            return letters, [counts[0][1]]
+    return None
+
+
+def binary_majority_interleave(rng: random.Random, n: int) -> Pair | None:
+    """Majority bit of each of the three streams at positions i ≡ 0, 1, 2 (mod 3)."""
+    if n < 3:
+        return None
+    bits = _bits(rng, n)
+    streams = [bits[k::3] for k in range(3)]
+    return bits, ["1" if s.count("1") > s.count("0") else "0" for s in streams]
+
+
+def sort_unique(rng: random.Random, n: int) -> Pair | None:
+    if n > len(NUMBERS):
+        return None
+    tokens = rng.sample(NUMBERS, n)
+    return tokens, sorted(tokens, key=int)
+
+
+def copy_unique(rng: random.Random, n: int) -> Pair | None:
+    if n > len(NUMBERS):
+        return None
+    tokens = rng.sample(NUMBERS, n)
+    return tokens, list(tokens)
+
+
+def copy_repeat(rng: random.Random, n: int) -> Pair:
+    tokens = [rng.choice("ab") for _ in range(n)]
+    return tokens, list(tokens)
+
+
+def parity(rng: random.Random, n: int) -> Pair:
+    bits = _bits(rng, n)
+    return bits, ["o" if bits.count("1") % 2 else "e"]
+
+
+def addition(rng: random.Random, n: int) -> Pair | None:
+    """Binary a + b, most significant bit first, no leading zeros; n counts a's bits, '+', b's bits."""
+    if n < 3:
+        return None
+    len_a = rng.randint(1, n - 2)
+    len_b = n - 1 - len_a
+
+    def number(k: int) -> int:
+        return rng.randint(2 ** (k - 1), 2**k - 1) if k > 1 else rng.randint(0, 1)
+
+    a, b = number(len_a), number(len_b)
+    return [*bin(a)[2:], "+", *bin(b)[2:]], list(bin(a + b)[2:])
+
+
+# ---- Zhou et al. (2023) RASP-L tasks ---------------------------------------------------------------
+
+
+def count(rng: random.Random, n: int) -> Pair | None:
+    """Input `a b`; answer a, a+1, ..., b. The length that grows is the answer's: n = b - a."""
+    if n + 1 > len(NUMBERS):
+        return None
+    start = rng.randint(0, len(NUMBERS) - n - 1)
+    return [str(start), str(start + n)], [str(i) for i in range(start, start + n + 1)]
+
+
+def mode(rng: random.Random, n: int) -> Pair | None:
+    """The most frequent token over a small vocabulary (Zhou et al.'s mode); ties redrawn."""
+    if n == 0:
+        return None
+    for _ in range(100):
+        tokens = [rng.choice("abcdefgh") for _ in range(n)]
+        counts = sorted(((tokens.count(c), c) for c in set(tokens)), reverse=True)
+        if len(counts) == 1 or counts[0][0] > counts[1][0]:
+            return tokens, [counts[0][1]]
+    return None
+
+
+HINTS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")  # index hints, as in Zhou et al.; numbers up to 26 digits
+
+
+def addition_hints_reversed(rng: random.Random, n: int) -> Pair | None:
+    """Decimal a + b with index hints, least significant digit first: `A 3 B 1 + A 5 B 2` → `A 8 B 3`.
+
+    n is the number of digits of each operand (both have n); the answer has n or n + 1 digits.
+    """
+    if not 1 <= n < len(HINTS):
+        return None
+    a = [rng.choice("0123456789") for _ in range(n)]
+    b = [rng.choice("0123456789") for _ in range(n)]
+    total = int("".join(reversed(a))) + int("".join(reversed(b)))
+    digits = list(reversed(str(total).zfill(n)))
+
+    def hinted(ds: list[str]) -> list[str]:
+        return [t for i, d in enumerate(ds) for t in (HINTS[i], d)]
+
+    return [*hinted(a), "+", *hinted(b)], hinted(digits)
+
+
+def parity_scratchpad(rng: random.Random, n: int) -> Pair:
+    """Bits; answer: the parity after each prefix (the scratchpad), the last one being the parity."""
+    bits = _bits(rng, n)
+    running, answer = 0, []
+    for bit in bits:
+        running ^= bit == "1"
+        answer.append(str(int(running)))
+    return bits, answer or ["0"]
+
+
+# ---- formal languages ----------------------------------------------------------------------------
+
+
+def _language(dfa: Dfa) -> Callable[[random.Random, int], Pair | None]:
+    def make(rng: random.Random, n: int) -> Pair | None:
+        string = dfa.sample(rng, n)
+        return None if string is None else (list(string), dfa.labels(string))
+
+    return make
+
+
+def _label_set(dfa: Dfa) -> tuple[str, ...]:
+    return tuple(sorted({dfa.allowed(state) for state in dfa._live}))
+
+
+_ALGORITHMIC = [
+    ("binary_majority", "more 1s than 0s in a 0/1 string", BITS, BITS, binary_majority),
+    ("majority", "most frequent of 26 letters (unique mode)", LETTERS, LETTERS, majority),
+    (
+        "binary_majority_interleave",
+        "majority bit of each of 3 interleaved streams",
+        BITS,
+        BITS,
+        binary_majority_interleave,
+    ),
+    ("sort", "sort distinct tokens (vocabulary 150)", NUMBERS, NUMBERS, sort_unique),
+    ("copy_unique", "copy a string of distinct tokens (vocabulary 150)", NUMBERS, NUMBERS, copy_unique),
+    ("copy_repeat", "copy a string over {a, b}", ("a", "b"), ("a", "b"), copy_repeat),
+    ("parity", "parity of the number of 1s (answer e/o)", BITS, ("e", "o"), parity),
+    ("addition", "binary a + b, MSB first, no leading zeros", (*BITS, "+"), BITS, addition),
+]
+_RASP_L = [
+    ("count", "count from a to b (length: b - a)", NUMBERS, NUMBERS, count),
+    ("mode", "most frequent token over 8 letters", tuple("abcdefgh"), tuple("abcdefgh"), mode),
+    (
+        "addition_hints_reversed",
+        "decimal addition with index hints, reversed",
+        (*HINTS, *"0123456789", "+"),
+        (*HINTS, *"0123456789"),
+        addition_hints_reversed,
+    ),
+    ("parity_scratchpad", "parity with a running-parity scratchpad", BITS, BITS, parity_scratchpad),
+]
+_FORMAL_DESCRIPTIONS = {
+    "dyck_2": "Dyck-1 with depth <= 2",
+    "dyck_3": "Dyck-1 with depth <= 3",
+    "dyck_4": "Dyck-1 with depth <= 4",
+    "dyck_12": "Dyck-1 with depth <= 12",
+    "tomita_1": "1*",
+    "tomita_2": "(10)*",
+    "tomita_3": "no odd block of 1s later followed by an odd block of 0s",
+    "tomita_4": "no 000 substring",
+    "tomita_5": "even number of 0s and of 1s",
+    "tomita_6": "(#0 - #1) divisible by 3",
+    "tomita_7": "0*1*0*1*",
+    "aa_star": "(aa)*",
+    "aaaa_star": "(aaaa)*",
+    "abab_star": "(abab)*",
+    "abcde_star": "aa*bb*cc*dd*ee*",
+    "ab_d_bc": "{a,b}*d{b,c}*",
+    "zot_02": "{0,1,2}*02*",
+}
+
+TASKS: dict[str, Task] = {}
+for _id, _description, _symbols, _answers, _make in _ALGORITHMIC:
+    TASKS[_id] = Task(_id, "algorithmic", _description, _symbols, _answers, _make)
+for _id, _description, _symbols, _answers, _make in _RASP_L:
+    TASKS[_id] = Task(_id, "rasp_l", _description, _symbols, _answers, _make)
+for _id, _description in _FORMAL_DESCRIPTIONS.items():
+    _dfa = LANGUAGES[_id]
+    TASKS[_id] = Task(
+        _id, "formal", _description, tuple(_dfa.alphabet), _label_set(_dfa), _language(_dfa), min_length=1
+    )
+
+
+def get_task(task_id: str) -> Task:
+    if task_id not in TASKS:
+        import difflib
+
+        from rasp.errors import RaspInputError
+
+        close = difflib.get_close_matches(task_id, list(TASKS), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise RaspInputError(f"unknown task '{task_id}'{hint} (tasks: {', '.join(TASKS)})")
+    return TASKS[task_id]

@@ -1,0 +1,229 @@
+"""The RASP REPL: statements one at a time, each new s-op shown on a running example.
+
+Each entry is lowered into the same graph (so earlier names stay bound); an entry that fails leaves
+nothing behind. Selectors are drawn as grids (■ = query row selects key column).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import display
+from . import syntax as S
+from .errors import RaspError
+from .inputs import split_input
+from .lower import Const, Function, Lowerer, SelRef, SOpRef
+from .parser import parse_source
+from .program import Program
+
+HELP = """\
+Statements end with ';' (they may span lines). After each one the new value is shown on the example.
+  x = map(lambda t: t + 1, indices);      bind a name          def f(a) { ...; return e; }
+  select(tokens, tokens, ==);             show an expression   load "std";   @mode bidirectional;
+Commands:
+  :example hello      set the running example (characters)   :tokens 3 1 2   (whitespace-separated)
+  :mode causal|bidirectional                                  :names          every bound name
+  :show NAME          a name's values (or grid)               draw NAME       a picture (PNG) of NAME's program
+  :source             what has been entered                   :reset          start again
+  :help               this text                               :quit           leave (or Ctrl-D)"""
+
+HISTORY = Path(os.environ.get("RASP_HISTORY", Path.home() / ".rasp_history"))
+
+
+class Repl:
+    def __init__(self, example: str = "hello", out=print):
+        self.out = out
+        self.example = split_input(example)
+        self.reset()
+
+    def reset(self) -> None:
+        self.lowerer = Lowerer()
+        self.entries: list[str] = []
+        self.causal: bool | None = None
+
+    # ---- the program so far --------------------------------------------------------------------
+
+    def program(self) -> Program:
+        return Program(self.lowerer, "\n".join(self.entries), "<repl>")
+
+    def evaluate(self, op_id: int):
+        return self.program().evaluate_ops([self.example], {"value": op_id}, self.causal)["value"][0]
+
+    def show_value(self, name: str, op_id: int) -> None:
+        op = self.lowerer.graph.op(op_id)
+        values = self.evaluate(op_id)
+        if op.is_selector:
+            self.out(display.format_selector(self.example, values, name))
+        else:
+            self.out(display.format_table(self.example, {name: values}))
+
+    # ---- input ----------------------------------------------------------------------------------
+
+    def feed(self, text: str) -> None:
+        """One complete entry: a command or one or more statements."""
+        text = text.strip()
+        if not text:
+            return
+        if text.startswith(":") or text.startswith("draw "):
+            self.command(text)
+            return
+        filename = f"<repl:{len(self.entries) + 1}>"
+        snapshot = (
+            dict(self.lowerer.globals.names),
+            dict(self.lowerer.bindings),
+            self.lowerer.mode,
+            self.lowerer.output,
+        )
+        try:
+            module = parse_source(text, filename)
+            self.lowerer.lower_source(text, filename)
+        except RaspError as error:
+            self.lowerer.globals.names, self.lowerer.bindings, self.lowerer.mode, self.lowerer.output = snapshot
+            self.out(str(error))
+            return
+        self.entries.append(text)
+        for statement in module.statements:
+            self.describe(statement)
+
+    def describe(self, statement: S.Statement) -> None:
+        try:
+            if isinstance(statement, S.Assign):
+                value = self.lowerer.globals.names[statement.name]
+                if isinstance(value, (SOpRef, SelRef)):
+                    self.show_value(statement.name, value.id)
+                elif isinstance(value, Const):
+                    self.out(f"{statement.name} = {value.value!r}")
+                else:
+                    self.out(f"{statement.name}: a function")
+            elif isinstance(statement, S.ExprStmt):
+                value = self.lowerer.last_expression
+                if isinstance(value, (SOpRef, SelRef)):
+                    self.show_value("_", value.id)
+                elif isinstance(value, Const):
+                    self.out(repr(value.value))
+            elif isinstance(statement, S.FuncDef):
+                self.out(f"defined {statement.name}({', '.join(statement.params)})")
+            elif isinstance(statement, S.Load):
+                functions = [n for n, v in self.lowerer.globals.names.items() if isinstance(v, Function)]
+                self.out(f"loaded {statement.module}: {', '.join(functions)}")
+            elif isinstance(statement, S.Directive):
+                if statement.name == "mode":
+                    self.causal = statement.value == "causal"
+                self.out(f"@{statement.name} {statement.value}")
+        except RaspError as error:
+            self.out(str(error))
+
+    def command(self, text: str) -> None:
+        word, _, rest = text.partition(" ")
+        rest = rest.strip()
+        if word in (":quit", ":q", ":exit"):
+            raise EOFError
+        if word == ":help":
+            self.out(HELP)
+        elif word == ":example":
+            self.example = split_input(rest)
+            self.out(f"example: {display.format_values(self.example)}")
+        elif word == ":tokens":
+            self.example = split_input(rest, whitespace=True)
+            self.out(f"example: {display.format_values(self.example)}")
+        elif word == ":mode" and rest in ("causal", "bidirectional"):
+            self.causal = rest == "causal"
+            self.out(f"mode: {rest}")
+        elif word == ":names":
+            for name, value in self.lowerer.bindings.items():
+                kind = "selector" if isinstance(value, SelRef) else "s-op" if isinstance(value, SOpRef) else "value"
+                self.out(f"  {name}: {kind}")
+        elif word == ":show" and rest in self.lowerer.bindings:
+            value = self.lowerer.bindings[rest]
+            if isinstance(value, (SOpRef, SelRef)):
+                self.show_value(rest, value.id)
+            else:
+                self.out(repr(getattr(value, "value", value)))
+        elif word == ":source":
+            self.out("\n".join(self.entries))
+        elif word == ":reset":
+            self.reset()
+            self.out("cleared")
+        elif word == "draw":
+            self.draw(rest)
+        else:
+            self.out(f"unknown command {text!r}; :help lists the commands")
+
+    def draw(self, name: str) -> None:
+        try:
+            from .analysis.draw import draw_program
+        except ImportError:
+            self.out("drawing needs rasp.analysis (and matplotlib)")
+            return
+        program = self.program()
+        if name not in program.names:
+            self.out(f"no s-op named '{name}'")
+            return
+        program.output = name
+        path = Path(f"{name}.png")
+        try:
+            draw_program(program, self.example, path)
+        except RaspError as error:
+            self.out(str(error))
+            return
+        self.out(f"wrote {path}")
+
+    # ---- the terminal loop ----------------------------------------------------------------------
+
+    def loop(self) -> None:
+        try:
+            import readline  # line editing and history, where the platform has it
+
+            if HISTORY.exists():
+                readline.read_history_file(HISTORY)
+        except (ImportError, OSError):
+            readline = None
+        self.out(f"RASP REPL — :help for help. Example: {display.format_values(self.example)}")
+        buffer: list[str] = []
+        try:
+            while True:
+                try:
+                    line = input("  ... " if buffer else "rasp> ")
+                except KeyboardInterrupt:
+                    buffer = []
+                    self.out("")
+                    continue
+                buffer.append(line)
+                text = "\n".join(buffer)
+                if is_complete(text):
+                    buffer = []
+                    self.feed(text)
+        except EOFError:
+            self.out("")
+        finally:
+            if readline is not None:
+                try:
+                    readline.write_history_file(HISTORY)
+                except OSError:
+                    pass
+
+
+def is_complete(text: str) -> bool:
+    """Whether an entry is ready to run: a command, or statements ending in ';' or '}' outside brackets."""
+    stripped = text.strip()
+    if not stripped or stripped.startswith(":") or stripped.startswith("draw "):
+        return True
+    depth = 0
+    quote = None
+    code = []
+    for line in stripped.splitlines():
+        for ch in line:
+            if quote:
+                if ch == quote:
+                    quote = None
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            else:
+                depth += ch in "([{"
+                depth -= ch in ")]}"
+                code.append(ch)
+    tail = "".join(code).rstrip()
+    return depth <= 0 and (tail.endswith(";") or tail.endswith("}"))
