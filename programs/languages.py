@@ -74,18 +74,29 @@ class Dfa:
                 return False
         return self.accepting(state)
 
+    @cached_property
+    def _moves(self) -> dict:
+        """Live state → [(symbol, next live state)]."""
+        moves = {}
+        for state in self._live:
+            moves[state] = [(c, n) for c in self.alphabet if (n := self.step(state, c)) is not None and n in self._live]
+        return moves
+
+    @cached_property
+    def _count_cache(self) -> dict:
+        return {}
+
     def sample(self, rng: random.Random, length: int) -> str | None:
         """A uniformly random string of the language of exactly `length` symbols (None if there is none)."""
-        counts = self._counts(length)
+        if length not in self._count_cache:
+            self._count_cache[length] = self._counts(length)
+        counts = self._count_cache[length]
         if counts[0].get(self.start, 0) == 0:
             return None
         state, out = self.start, []
         for position in range(length):
-            options = []
-            for symbol in self.alphabet:
-                nxt = self.step(state, symbol)
-                if nxt is not None and counts[position + 1].get(nxt, 0):
-                    options.append((symbol, nxt, counts[position + 1][nxt]))
+            following = counts[position + 1]
+            options = [(symbol, nxt, following[nxt]) for symbol, nxt in self._moves[state] if nxt in following]
             pick = rng.randrange(sum(w for _, _, w in options))
             for symbol, nxt, weight in options:
                 if pick < weight:
@@ -97,16 +108,11 @@ class Dfa:
 
     def _counts(self, length: int) -> list[dict]:
         """counts[i][state]: number of accepted completions of length `length - i` from `state`."""
-        states = self._live
         counts: list[dict] = [dict() for _ in range(length + 1)]
-        counts[length] = {s: 1 for s in states if self.accepting(s)}
+        counts[length] = {s: 1 for s in self._live if self.accepting(s)}
         for i in range(length - 1, -1, -1):
-            for s in states:
-                total = 0
-                for symbol in self.alphabet:
-                    nxt = self.step(s, symbol)
-                    if nxt is not None:
-                        total += counts[i + 1].get(nxt, 0)
+            for s, moves in self._moves.items():
+                total = sum(counts[i + 1].get(nxt, 0) for _, nxt in moves)
                 if total:
                     counts[i][s] = total
         return counts

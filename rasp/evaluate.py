@@ -71,7 +71,9 @@ class Evaluation:
 
         Fast when inputs take few distinct values (tokens, booleans, small counts), and it applies a
         Python-level function (strings) once per distinct value instead of once per position.
-        None when the combinations would outnumber the positions.
+        None when the combinations would outnumber the positions, or when some combination fails: with
+        several inputs the table holds combinations that never meet at one position, so a failure there
+        says nothing (the caller then evaluates position by position, where a failure is real).
         """
         tables = [self.codes(i) for i in op.inputs]
         size = int(np.prod([len(u) for u, _ in tables], dtype=np.float64)) if tables else 1
@@ -85,7 +87,10 @@ class Evaluation:
             grids.append(
                 scalar.normalize(uniques.reshape(shape)) if uniques.dtype == object else uniques.reshape(shape)
             )
-        table = np.asarray(self.apply(op, fn, tuple(grids)))
+        try:
+            table = np.asarray(scalar.apply_array(fn, tuple(grids)))
+        except scalar.EvalProblem:
+            return None
         table = np.broadcast_to(table, tuple(len(u) for u, _ in tables))
         index = tuple(codes[placement] for (_, codes), placement in zip(tables, placements))
         return table[index]

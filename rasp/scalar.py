@@ -241,6 +241,25 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _conditional(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
+    """`x if c else y`, evaluating each branch only where it is taken (as Python does)."""
+    condition = _truth_array(np.asarray(apply_array(fn[1], args)))
+    if condition.all():
+        return np.asarray(apply_array(fn[2], args))
+    if not condition.any():
+        return np.asarray(apply_array(fn[3], args))
+    shape = np.broadcast_shapes(condition.shape, *(np.shape(a) for a in args))
+    condition = np.broadcast_to(condition, shape)
+    full = tuple(np.broadcast_to(a, shape) for a in args)
+    taken = np.asarray(apply_array(fn[2], tuple(a[condition] for a in full)))
+    other = np.asarray(apply_array(fn[3], tuple(a[~condition] for a in full)))
+    taken, other = _merge(taken, other)
+    result = np.empty(shape, dtype=np.result_type(taken, other))
+    result[condition] = taken
+    result[~condition] = other
+    return result
+
+
 def apply_array(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
     """Evaluate `fn` elementwise on numpy arrays (broadcasting), with `apply`'s semantics."""
     head = fn[0]
@@ -254,10 +273,9 @@ def apply_array(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
         if not isinstance(table, Table):
             raise EvalProblem("only a constant list or dict can be indexed")
         return _index_array(table, np.asarray(apply_array(fn[2], args)))
-    operands = [np.asarray(apply_array(f, args)) for f in fn[1:]]
     if head == "if":
-        x, y = _merge(operands[1], operands[2])
-        return np.where(_truth_array(operands[0]), x, y)
+        return _conditional(fn, args)
+    operands = [np.asarray(apply_array(f, args)) for f in fn[1:]]
     if head in ("and", "or", "not"):
         truths = [_truth_array(a) for a in operands]
         if head == "not":
