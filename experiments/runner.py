@@ -49,12 +49,11 @@ def execute_job(job: Job, out_dir: str, device: str = "cpu", threads: int = 1) -
     for spec in job.specs():
         record = Run(spec, Path(out_dir) / "checkpoints", device=device).execute()
         record["job"] = job.key
-        record["selected"] = record["converged"] or spec is job.specs()[-1]
         records.append(record)
         if record["converged"]:
             break
-    for record in records[:-1]:
-        record["selected"] = False
+    for record in records:
+        record["selected"] = record is records[-1]  # the converged one, or the largest tried
     return records
 
 

@@ -30,7 +30,7 @@ class RunSpec:
     seed: int
     profile: Profile
     architecture: Architecture
-    init: str = "random"  # or "compiled": start from the task program's compiled weights
+    init: str = "random"
 
     @property
     def key(self) -> str:
@@ -57,12 +57,14 @@ def build_model(task: Task, spec: RunSpec, max_positions: int, vocab: Vocabulary
 def position_regularizer(model) -> torch.Tensor:
     """Huang et al.'s APE regularizer: per layer and head, the mean over key positions j of the summed
     squared position–position attention logits ((P W_Q)(P W_K)ᵀ)_ij over query positions i ≥ j."""
-    table = model.position_table()  # (positions, d_model)
+    table = model.pos_emb.weight  # (positions, d_model)
     total = table.new_zeros(())
     causal = torch.tril(torch.ones(table.shape[0], table.shape[0], dtype=torch.bool, device=table.device))
-    for w_q, w_k in model.query_key_weights():  # each (heads, d_model, d_head)
-        q = torch.einsum("pd,hde->hpe", table, w_q)
-        k = torch.einsum("pd,hde->hpe", table, w_k)
+    for block in model.blocks:
+        if block.attn is None:
+            continue
+        q = torch.einsum("pd,hde->hpe", table, block.attn.W_Q)  # W_Q, W_K: heads × d_model × d_head
+        k = torch.einsum("pd,hde->hpe", table, block.attn.W_K)
         logits = torch.einsum("hie,hje->hij", q, k)
         total = total + (logits.pow(2) * causal).sum(dim=1).mean(dim=1).sum()
     return total
@@ -89,10 +91,6 @@ class Run:
         self.max_positions = max_sequence_length(self.task, profile.max_input_length) + 1
         torch.manual_seed(spec.seed)
         self.model = build_model(self.task, spec, self.max_positions, self.vocab).to(device)
-        if spec.init == "compiled":
-            from .compiled import load_compiled_weights
-
-            load_compiled_weights(self.model, self.task, self.vocab)
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=spec.architecture.lr, weight_decay=profile.weight_decay
         )
@@ -128,7 +126,7 @@ class Run:
             self.step += 1
             if self.step % profile.eval_every == 0 or self.step == profile.steps:
                 accuracy = self.accuracy(held_out)
-                self.history.append({"step": self.step, "loss": float(loss), "train_accuracy": accuracy})
+                self.history.append({"step": self.step, "loss": loss.item(), "train_accuracy": accuracy})
                 if self.progress:
                     self.progress(self, float(loss), accuracy, time.perf_counter() - started)
                 self.save()

@@ -1,0 +1,93 @@
+"""`rasp experiment` and `rasp report`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from rasp.errors import RaspInputError
+
+# About six tasks with both predicted outcomes, for the README's first run (a few minutes on 2 CPU cores).
+DEMO_TASKS = ("binary_majority", "dyck_2", "aa_star", "copy_unique", "parity", "copy_repeat")
+
+
+def _tasks(names: list[str], suite: str) -> list[str]:
+    from programs.tasks import TASKS, get_task
+
+    if names:
+        return [get_task(n).id for n in names]
+    if suite == "demo":
+        return list(DEMO_TASKS)
+    if suite == "paper":
+        from .predictions import paper_tasks
+
+        return [t for t in TASKS if t in paper_tasks()]
+    return list(TASKS)
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from .profiles import PROFILES
+    from .report import write_report
+    from .runner import plan, run_jobs, with_steps
+    from .train import PE_KINDS
+
+    if args.profile not in PROFILES:
+        raise RaspInputError(f"unknown profile '{args.profile}'; expected {' or '.join(PROFILES)}")
+    pes = [p.strip() for p in args.pe.split(",") if p.strip()]
+    for pe in pes:
+        if pe not in PE_KINDS:
+            raise RaspInputError(f"unknown positional encoding '{pe}'; expected {', '.join(PE_KINDS)}")
+    profile = with_steps(PROFILES[args.profile], args.steps)
+    tasks = _tasks(args.tasks, args.suite)
+    out = Path(args.out or f"runs/{args.suite if not args.tasks else 'custom'}-{profile.name}")
+    jobs = plan(tasks, pes, args.seeds, profile, sweep=args.sweep)
+    workers = args.workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    print(
+        f"{len(jobs)} jobs ({len(tasks)} tasks × {', '.join(pes)} × {args.seeds} seed(s)), profile {profile.name}, "
+        f"{workers} worker(s) on {args.device}; results in {out}/results.jsonl",
+        flush=True,
+    )
+    started = time.perf_counter()
+    run_jobs(jobs, out, workers=workers, device=args.device, backend=args.backend)
+    wall_file = out / "wall_seconds.json"
+    previous = json.loads(wall_file.read_text()).get("wall_seconds", 0) if wall_file.exists() else 0
+    wall_file.write_text(json.dumps({"wall_seconds": previous + time.perf_counter() - started}))
+    summary = write_report(out)
+    print(
+        f"agreement {summary['agreeing']}/{summary['judged']} ({summary['agreement'] * 100:.0f}%); "
+        f"report: {out / 'report.md'}, {out / 'report.csv'}, {out / 'accuracy_by_length.png'}"
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    out = Path(args.dir)
+    summary = write_report(out)
+    print((out / "report.md").read_text())
+    print(f"\nwrote {out / 'report.md'}, {out / 'report.csv'}, {out / 'accuracy_by_length.png'}")
+    return 0 if summary["judged"] else 1
+
+
+def register(sub) -> None:
+    p = sub.add_parser("experiment", help="train transformers on the task suite; compare with predictions")
+    p.add_argument("tasks", nargs="*", help="task ids (default: the whole suite, or --suite)")
+    p.add_argument("--suite", default="all", choices=["all", "paper", "demo"], help="which tasks when none are named")
+    p.add_argument("--profile", default="quick", help="quick (CPU) or paper (the published protocol, GPU)")
+    p.add_argument("--pe", default="ape,nope", help="positional encodings: ape, nope, reg (comma-separated)")
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--steps", type=int, help="override the profile's training steps")
+    p.add_argument("--sweep", action="store_true", help="architecture sweep, smallest first")
+    p.add_argument("--out", help="output directory (default runs/SUITE-PROFILE)")
+    p.add_argument("--workers", type=int, help="parallel runs (default: number of CPUs)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--backend", default="local", choices=["local", "ray"], help="process pool or Ray")
+    p.set_defaults(handler=cmd_experiment)
+
+    r = sub.add_parser("report", help="report.md, report.csv and plots from an experiment directory")
+    r.add_argument("dir")
+    r.set_defaults(handler=cmd_report)

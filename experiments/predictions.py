@@ -1,0 +1,63 @@
+"""What the theory predicts for a task, from its bundled program (and what the paper predicted)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Prediction:
+    ok: bool | None  # True: predicted to length-generalize; False: no program in the fragment was given
+    source: str  # why: the program and fragment, or the missing program / impossibility result
+    paper: bool | None  # the paper's prediction (None: task not in the paper's table)
+
+
+FRAGMENT_FOR = {"ape": "crasp_pos", "reg": "crasp_pos", "nope": "crasp"}
+FRAGMENT_NAMES = {"crasp_pos": "C-RASP[periodic, local]", "crasp": "C-RASP"}
+
+
+@cache
+def _verdicts(task: str):
+    import rasp
+    from programs.tasks import get_task
+
+    path = get_task(task).program_path
+    if path is None:
+        return None, None
+    program = rasp.load(path)
+    return str(path.name), rasp.predict(program)
+
+
+def _paper_row(task: str):
+    from rasp.analysis.tasks import paper_result
+
+    return paper_result(task)
+
+
+def paper_tasks() -> set[str]:
+    from rasp.analysis.tasks import PAPER_RESULTS
+
+    return set(PAPER_RESULTS)
+
+
+def paper_numbers(task: str, pe: str) -> list[float] | None:
+    row = _paper_row(task)
+    return None if row is None else list(row.accuracy(pe))
+
+
+def predict_task(task: str, pe: str) -> Prediction:
+    fragment = FRAGMENT_FOR[pe]
+    row = _paper_row(task)
+    paper = None if row is None else row.predicted(pe)
+    name, verdicts = _verdicts(task)
+    if verdicts is None:
+        from rasp.analysis.tasks import impossibility
+
+        known = impossibility(task)
+        why = f"no {FRAGMENT_NAMES[fragment]} program given" + (f"; {known}" if known else "")
+        return Prediction(False, why, paper)
+    verdict = getattr(verdicts, fragment)
+    return Prediction(
+        bool(verdict.ok), f"{name} {'is' if verdict.ok else 'is not'} in {FRAGMENT_NAMES[fragment]}", paper
+    )

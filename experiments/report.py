@@ -1,0 +1,252 @@
+"""Results → report.md, report.csv and plots: predicted against observed length generalization.
+
+One row per task × positional encoding: the prediction (the toolkit's verdict on the task's bundled program:
+C-RASP for NoPE, C-RASP[periodic, local] for APE and APE+reg), the paper's prediction and numbers, the mean
+exact-match accuracy per length bin over the seeds that reached 100% in-distribution, how many did not, and
+whether the outcome matches the prediction.
+
+Criterion: a task *generalizes* when its mean accuracy on the longest test bin (2–3× the training length) is
+at least GENERALIZES (80%). Rows whose seeds all failed in-distribution have no outcome.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .predictions import Prediction, paper_numbers, predict_task
+from .runner import RESULTS
+
+GENERALIZES = 0.80
+PE_NAMES = {"ape": "APE", "nope": "NoPE", "reg": "APE+reg"}
+
+
+@dataclass
+class Row:
+    task: str
+    pe: str
+    prediction: Prediction
+    bins: list[tuple[int, int]] = field(default_factory=list)
+    accuracies: list[float] | None = None  # mean over converged seeds
+    converged: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    paper: list[float] | None = None
+
+    @property
+    def generalizes(self) -> bool | None:
+        return None if self.accuracies is None else self.accuracies[-1] >= GENERALIZES
+
+    @property
+    def agrees(self) -> bool | None:
+        if self.generalizes is None or self.prediction.ok is None:
+            return None
+        return self.generalizes == self.prediction.ok
+
+
+def load_records(out_dir: Path) -> list[dict]:
+    path = out_dir / RESULTS
+    records = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return [r for r in records if r.get("selected", True)]
+
+
+def build_rows(records: list[dict]) -> list[Row]:
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for record in records:
+        groups[(record["task"], record["pe"])].append(record)
+    rows = []
+    for (task, pe), members in groups.items():
+        row = Row(task, pe, predict_task(task, pe), paper=paper_numbers(task, pe))
+        row.bins = [tuple(b["bin"]) for b in members[0]["bins"]]
+        good = [m for m in members if m["converged"]]
+        row.converged, row.failed = len(good), len(members) - len(good)
+        row.seconds = sum(m["seconds"] for m in members)
+        if good:
+            row.accuracies = [sum(m["bins"][k]["accuracy"] for m in good) / len(good) for k in range(len(row.bins))]
+        rows.append(row)
+    order = {t: i for i, t in enumerate(_task_order())}
+    rows.sort(key=lambda r: (order.get(r.task, 999), list(PE_NAMES).index(r.pe) if r.pe in PE_NAMES else 9))
+    return rows
+
+
+def _task_order() -> list[str]:
+    from programs.tasks import TASKS
+
+    return list(TASKS)
+
+
+def _mark(value: bool | None) -> str:
+    return "✓" if value else "✗" if value is not None else "–"
+
+
+def _percent(values: list[float] | None) -> str:
+    return " / ".join(f"{v * 100:.1f}" for v in values) if values else "–"
+
+
+def write_csv(rows: list[Row], path: Path) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            [
+                "task",
+                "pe",
+                "predicted",
+                "prediction_source",
+                "paper_predicted",
+                "bins",
+                "accuracy",
+                "converged_seeds",
+                "failed_seeds",
+                "generalizes",
+                "agrees",
+                "paper_accuracy",
+                "seconds",
+            ]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    r.task,
+                    r.pe,
+                    r.prediction.ok,
+                    r.prediction.source,
+                    r.prediction.paper,
+                    json.dumps(r.bins),
+                    json.dumps(r.accuracies),
+                    r.converged,
+                    r.failed,
+                    r.generalizes,
+                    r.agrees,
+                    json.dumps(r.paper),
+                    round(r.seconds, 1),
+                ]
+            )
+
+
+def write_markdown(rows: list[Row], path: Path, title: str, wall_seconds: float | None) -> dict:
+    judged = [r for r in rows if r.agrees is not None]
+    agreeing = [r for r in judged if r.agrees]
+    rate = len(agreeing) / len(judged) if judged else float("nan")
+    lines = [f"# {title}", ""]
+    lines.append(
+        f"**Agreement: {len(agreeing)}/{len(judged)} = {rate * 100:.0f}%** of task × encoding rows where the outcome "
+        "matches the prediction."
+    )
+    lines.append("")
+    lines.append(
+        f"Criterion: *generalizes* = mean exact-match accuracy ≥ {GENERALIZES * 100:.0f}% on the longest test bin, over the "
+        "seeds that reached 100% in-distribution on held-out training-length data (failed seeds are counted, not "
+        "averaged). Prediction: the toolkit's verdict on the task's bundled program — C-RASP for NoPE, "
+        "C-RASP[periodic, local] for APE and APE+reg; ✗ means *no program in the fragment was given*, not that none "
+        "exists (tasks with a known impossibility result say so)."
+    )
+    total = sum(r.seconds for r in rows)
+    lines.append("")
+    lines.append(
+        f"Compute: {total / 60:.1f} CPU-minutes of runs"
+        + (f"; wall time {wall_seconds / 60:.1f} min." if wall_seconds else ".")
+    )
+    bins = rows[0].bins if rows else []
+    lines += [
+        "",
+        f"| task | pe | predicted | paper pred. | accuracy % ({' / '.join(f'{a}–{b}' for a, b in bins)}) | paper % | seeds ok/failed | outcome | agrees |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {_mark(r.prediction.ok)} | {_mark(r.prediction.paper)} | "
+            f"{_percent(r.accuracies)} | {_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
+            f"{r.converged}/{r.failed} | {_mark(r.generalizes)} | {_mark(r.agrees)} |"
+        )
+    disagreements = [r for r in judged if not r.agrees]
+    lines += ["", "## Disagreements", ""]
+    if not disagreements:
+        lines.append("None.")
+    for r in disagreements:
+        expected = "generalize" if r.prediction.ok else "fail beyond the training length"
+        lines.append(
+            f"- **{r.task}, {PE_NAMES.get(r.pe, r.pe)}**: predicted to {expected} ({r.prediction.source}); observed "
+            f"{_percent(r.accuracies)}. Paper: {_percent([p / 100 for p in r.paper]) if r.paper else 'not in the paper'}."
+        )
+    no_outcome = [r for r in rows if r.generalizes is None]
+    if no_outcome:
+        lines += ["", "## No outcome (no seed reached 100% in-distribution)", ""]
+        lines += [f"- {r.task}, {PE_NAMES.get(r.pe, r.pe)}: {r.failed} seed(s) failed" for r in no_outcome]
+    lines += ["", "![accuracy by length](accuracy_by_length.png)", ""]
+    path.write_text("\n".join(lines))
+    return {
+        "agreement": rate,
+        "judged": len(judged),
+        "agreeing": len(agreeing),
+        "disagreements": [(r.task, r.pe) for r in disagreements],
+    }
+
+
+def plot(rows: list[Row], path: Path) -> None:
+    """Accuracy against length bin, one panel per task, a line per encoding coloured by prediction."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(r.task for r in rows))
+    columns = min(6, max(1, len(tasks)))
+    grid_rows = (len(tasks) + columns - 1) // columns
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(2.6 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
+    styles = {"ape": "-", "nope": "--", "reg": ":"}
+    for ax, task in zip(axes.flat, tasks):
+        for r in (r for r in rows if r.task == task and r.accuracies):
+            colour = "tab:green" if r.prediction.ok else "tab:red" if r.prediction.ok is not None else "tab:gray"
+            centres = [(a + b) / 2 for a, b in r.bins]
+            ax.plot(
+                centres,
+                [a * 100 for a in r.accuracies],
+                styles.get(r.pe, "-"),
+                color=colour,
+                marker="o",
+                markersize=3,
+                label=PE_NAMES.get(r.pe, r.pe),
+            )
+        ax.set_title(task, fontsize=8)
+        ax.set_ylim(-5, 105)
+        ax.tick_params(labelsize=7)
+        ax.axvline(rows[0].bins[0][1] if rows and rows[0].bins else 0, color="0.8", lw=0.8)
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.axis("off")
+    handles = [
+        plt.Line2D([], [], color="tab:green", label="predicted ✓"),
+        plt.Line2D([], [], color="tab:red", label="predicted ✗"),
+        *(plt.Line2D([], [], color="k", ls=s, label=PE_NAMES[p]) for p, s in styles.items()),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.supxlabel("input length (bin centre; grey line: longest training length)", fontsize=8, y=0.04)
+    fig.supylabel("exact match %", fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(out_dir: Path, title: str | None = None) -> dict:
+    records = load_records(out_dir)
+    if not records:
+        from rasp.errors import RaspInputError
+
+        raise RaspInputError(f"no results in {out_dir / RESULTS}")
+    rows = build_rows(records)
+    profile = records[0].get("profile", "?")
+    wall = None
+    meta = out_dir / "wall_seconds.json"
+    if meta.exists():
+        wall = json.loads(meta.read_text()).get("wall_seconds")
+    summary = write_markdown(rows, out_dir / "report.md", title or f"Length generalization — {profile} profile", wall)
+    write_csv(rows, out_dir / "report.csv")
+    plot(rows, out_dir / "accuracy_by_length.png")
+    return summary

@@ -1,0 +1,110 @@
+"""The experiment harness: runs, resume, the regularizer, the report. Tiny settings; real code paths."""
+
+import json
+import random
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from experiments.data import IGNORE, Vocabulary, collate  # noqa: E402
+from experiments.profiles import QUICK, Architecture  # noqa: E402
+from experiments.report import GENERALIZES, write_report  # noqa: E402
+from experiments.runner import RESULTS, finished_jobs, plan, run_jobs  # noqa: E402
+from experiments.train import Run, RunSpec, exact_match, position_regularizer  # noqa: E402
+from programs.tasks import get_task  # noqa: E402
+
+TINY = QUICK.with_(
+    train_lengths=(1, 6),
+    test_bins=((1, 6), (7, 12)),
+    architecture=Architecture(1, 2, 16, 1e-3),
+    steps=12,
+    batch_size=8,
+    eval_examples=16,
+    eval_every=6,
+)
+
+
+def test_collate_offsets_stay_inside_the_position_table():
+    task = get_task("copy_unique")
+    vocab = Vocabulary(task.vocabulary)
+    rng = random.Random(0)
+    examples = [task.sample(rng, 1, 6) for _ in range(32)]
+    batch = collate(examples, vocab, rng, max_positions=40)
+    assert batch.positions.max() < 40
+    assert (batch.positions[:, 0] > 0).any()  # offsets happen
+    for row, example in enumerate(examples):
+        n = len(example.tokens)
+        assert batch.positions[row, :n].tolist() == list(range(batch.positions[row, 0], batch.positions[row, 0] + n))
+        scored = (batch.targets[row] != IGNORE).sum().item()
+        assert scored == sum(t is not None for t in example.targets)
+    plain = collate(examples, vocab)
+    assert plain.positions[:, 0].eq(0).all()
+
+
+def test_exact_match_needs_every_scored_position():
+    targets = torch.tensor([[IGNORE, 1, 2], [IGNORE, 1, 2]])
+    logits = torch.zeros(2, 3, 3)
+    logits[0, 1, 1] = logits[0, 2, 2] = 1
+    logits[1, 1, 1] = logits[1, 2, 0] = 1
+    assert exact_match(logits, targets).tolist() == [True, False]
+
+
+def test_position_regularizer_matches_its_definition():
+    spec = RunSpec("dyck_2", "reg", 0, TINY, TINY.architecture)
+    model = Run(spec).model
+    table = model.pos_emb.weight
+    expected = 0.0
+    for block in model.blocks:
+        for h in range(block.attn.W_Q.shape[0]):
+            logits = (table @ block.attn.W_Q[h]) @ (table @ block.attn.W_K[h]).T
+            n = table.shape[0]
+            per_key = [sum(logits[i, j] ** 2 for i in range(j, n)) for j in range(n)]
+            expected += sum(per_key) / n
+    assert position_regularizer(model).detach().item() == pytest.approx(float(expected), rel=1e-4)
+
+
+def test_a_run_trains_evaluates_and_is_deterministic(tmp_path):
+    spec = RunSpec("binary_majority", "ape", 3, TINY, TINY.architecture)
+    first = Run(spec).execute()
+    second = Run(spec).execute()
+    assert [b["bin"] for b in first["bins"]] == [[1, 6], [7, 12]]
+    assert all(0.0 <= b["accuracy"] <= 1.0 and b["examples"] == 16 for b in first["bins"])
+    assert first["bins"] == second["bins"] and first["history"] == second["history"]
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
+    spec = RunSpec("parity", "nope", 0, TINY, TINY.architecture)
+    run = Run(spec, tmp_path)
+    run.spec = RunSpec("parity", "nope", 0, TINY.with_(steps=6), TINY.architecture)  # stop half way
+    run.train()
+    assert run.checkpoint.exists() and run.step == 6
+    resumed = Run(spec, tmp_path)
+    assert resumed.resume() and resumed.step == 6
+    record = resumed.execute()
+    assert record["resumed"] and record["steps"] in (6, 12)
+
+
+def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
+    jobs = plan(["binary_majority", "copy_repeat"], ["ape", "nope"], 1, TINY)
+    lines = []
+    run_jobs(jobs[:2], tmp_path, log=lines.append)
+    assert len(finished_jobs(tmp_path)) == 2
+    lines.clear()
+    run_jobs(jobs, tmp_path, log=lines.append)
+    assert any("resuming: 2 of 4" in line for line in lines)
+    records = [json.loads(line) for line in (tmp_path / RESULTS).read_text().splitlines()]
+    assert sorted(r["job"] for r in records) == sorted(j.key for j in jobs)  # each job once
+
+    # Make the outcome known, then check the report's arithmetic and files.
+    for r in records:
+        r["converged"] = True
+        ok = r["task"] == "binary_majority"
+        r["bins"][-1]["accuracy"] = 1.0 if ok else 0.1
+    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    summary = write_report(tmp_path)
+    assert summary["judged"] == 4 and summary["agreeing"] == 4  # majority ✓ generalizes, copy_repeat ✗ fails
+    report = (tmp_path / "report.md").read_text()
+    assert "Agreement: 4/4" in report and f"{GENERALIZES * 100:.0f}%" in report
+    assert (tmp_path / "report.csv").read_text().count("\n") == 5
+    assert (tmp_path / "accuracy_by_length.png").stat().st_size > 1000
