@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .analysis import measure as measure  # re-export: rasp.measure(program)
+from .analysis import predict as predict  # re-export: rasp.predict(program)
 from .errors import (
     RaspArityError,
     RaspError,

@@ -108,3 +108,17 @@ def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
     assert "Agreement: 4/4" in report and f"{GENERALIZES * 100:.0f}%" in report
     assert (tmp_path / "report.csv").read_text().count("\n") == 5
     assert (tmp_path / "accuracy_by_length.png").stat().st_size > 1000
+
+
+@pytest.mark.slow  # starting Ray takes a while; run with -m slow where ray is installed
+def test_ray_backend_runs_the_same_jobs(tmp_path):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+    try:
+        jobs = plan(["tomita_1"], ["ape", "nope"], 1, TINY)
+        records = run_jobs(jobs, tmp_path, backend="ray", log=lambda line: None)
+    finally:
+        ray.shutdown()
+    assert sorted(r["job"] for r in records) == sorted(j.key for j in jobs)
+    local = run_jobs(jobs[:1], tmp_path / "local", log=lambda line: None)
+    assert local[0]["bins"] == next(r for r in records if r["job"] == jobs[0].key)["bins"]  # same job, same result

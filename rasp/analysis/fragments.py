@@ -1,0 +1,480 @@
+"""The three verdicts of `rasp.predict(program)`: RASP-L, C-RASP, C-RASP[periodic, local] (DESIGN §4).
+
+The check is syntactic: it reads the s-op graph (after inlining and sharing) with the value kinds of
+`kinds.py` and accepts a program when every op the output needs follows the fragment's rules. It is sound
+for the programs it accepts (each accepted program can be rewritten in the fragment), and it says nothing
+about programs it was not given: a negative verdict means "no program in the fragment was given", not
+"no such program exists". docs/fragments.md has every rule with an example.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import syntax as S
+from ..errors import Span
+from ..parser import parse_source
+from .kinds import Finding, KindAnalysis, kind_name
+from .measure import Measure, is_causal_length, measure
+from .tasks import PaperResult, impossibility, paper_result, task_of_program
+
+RASP_L, CRASP, CRASP_POS = "rasp_l", "crasp", "crasp_pos"
+FRAGMENTS = (RASP_L, CRASP, CRASP_POS)
+FRAGMENT_TITLES = {RASP_L: "RASP-L", CRASP: "C-RASP", CRASP_POS: "C-RASP[periodic, local]"}
+NOT_A_PROOF = "no program in the fragment was given; this is not a proof that none exists"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    breaks: frozenset[str]
+    text: str
+
+
+RULES: dict[str, Rule] = {
+    r.code: r
+    for r in (
+        Rule(
+            "mode",
+            frozenset(FRAGMENTS),
+            "the fragment describes causal transformers; this program is bidirectional",
+        ),
+        Rule(
+            "periodic",
+            frozenset({CRASP}),
+            "C-RASP allows no positional information other than counts (indices % m is a periodic position)",
+        ),
+        Rule(
+            "count-map",
+            frozenset(FRAGMENTS),
+            "counts enter only through linear combinations and comparisons (no arbitrary map of a count); "
+            "RASP-L allows index values only to be compared or shifted by constants",
+        ),
+        Rule(
+            "ratio",
+            frozenset({CRASP, CRASP_POS}),
+            "counts enter only linearly: comparing ratios over different counts multiplies counts",
+        ),
+        Rule(
+            "ratio-sum",
+            frozenset(FRAGMENTS),
+            "counts enter only linearly (ratios over different counts do not add up linearly); "
+            "RASP-L maps only small finite value sets",
+        ),
+        Rule(
+            "sel-local",
+            frozenset({CRASP}),
+            "C-RASP selectors compare finite values only; positions are not finite values "
+            "(C-RASP[periodic, local] allows this local relation)",
+        ),
+        Rule(
+            "sel-nonlocal",
+            frozenset({CRASP, CRASP_POS}),
+            "selectors may compare finite values (both fragments) or relate positions within a fixed distance "
+            "(C-RASP[periodic, local]); this relation holds at unbounded distance",
+        ),
+        Rule(
+            "sel-count",
+            frozenset({CRASP, CRASP_POS}),
+            "selector predicates compare finite values only (a finite case split), not counts or positions",
+        ),
+        Rule(
+            "move-count",
+            frozenset({CRASP, CRASP_POS}),
+            "aggregates carry finite values only; a count read from other positions is not a C-RASP count",
+        ),
+        Rule(
+            "rl-compare",
+            frozenset({RASP_L}),
+            "RASP-L allows index values only to be compared or shifted by constants "
+            "(no length - indices, no 2 * indices)",
+        ),
+        Rule(
+            "rl-arith",
+            frozenset({RASP_L}),
+            "RASP-L maps only small finite value sets and allows index values only to be compared or shifted",
+        ),
+        Rule(
+            "rl-move",
+            frozenset({RASP_L}),
+            "RASP-L allows index values only to be compared or shifted by constants",
+        ),
+        Rule(
+            "rl-output",
+            frozenset({RASP_L}),
+            "RASP-L allows index values only to be compared or shifted by constants",
+        ),
+    )
+}
+
+
+@dataclass
+class Violation:
+    """One offending s-op: where it is, what it does, the rule it breaks."""
+
+    op: int
+    label: str
+    code: str
+    message: str
+    rule: str
+    where: str  # file:line:col
+    via: str = ""  # for ops in a library: where the program reaches them
+    used_at: str = ""  # for index arithmetic found at a use: where it is used
+
+    def text(self) -> str:
+        via = f" (reached from {self.via})" if self.via else ""
+        used = f", used at {self.used_at}" if self.used_at else ""
+        return f"{self.where}{via}: {self.label}: {self.message}{used} — {self.rule}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Verdict:
+    """Whether the program is in one fragment, with reasons (`.ok`, `.reasons`)."""
+
+    fragment: str
+    ok: bool
+    reasons: list[str]
+    violations: list[Violation] = field(default_factory=list)
+    features: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return FRAGMENT_TITLES[self.fragment]
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fragment": self.title,
+            "ok": self.ok,
+            "reasons": self.reasons,
+            "violations": [v.as_dict() for v in self.violations],
+            "features": self.features,
+        }
+
+
+@dataclass
+class Prediction:
+    """`rasp.predict(program)`: three verdicts, the value kinds, the length measures, the paper's row."""
+
+    file: str
+    task: str | None
+    rasp_l: Verdict
+    crasp: Verdict
+    crasp_pos: Verdict
+    kinds: dict[str, str]  # named s-op → value kind
+    measure: Measure
+    paper: PaperResult | None = None
+    impossibility: str | None = None
+
+    def verdict(self, fragment: str) -> Verdict:
+        return getattr(self, fragment)
+
+    @property
+    def agreement(self) -> dict[str, bool]:
+        """For tasks in the paper's table: does each C-RASP verdict equal the paper's prediction?"""
+        if self.paper is None:
+            return {}
+        return {
+            "ape": self.crasp_pos.ok == self.paper.pred_ape,
+            "nope": self.crasp.ok == self.paper.pred_nope,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "file": self.file,
+            "task": self.task,
+            "rasp_l": self.rasp_l.as_dict(),
+            "crasp": self.crasp.as_dict(),
+            "crasp_pos": self.crasp_pos.as_dict(),
+            "kinds": self.kinds,
+            "measure": self.measure.as_dict(),
+        }
+        if self.paper is not None:
+            data["paper"] = {
+                "name": self.paper.name,
+                "pred_ape": self.paper.pred_ape,
+                "pred_nope": self.paper.pred_nope,
+                "ape": list(self.paper.ape),
+                "nope": list(self.paper.nope),
+                "agrees": self.agreement,
+            }
+        if self.impossibility:
+            data["impossibility"] = self.impossibility
+        return data
+
+
+# ---- building the verdicts -------------------------------------------------------------------------
+
+
+def _mode_span(program: Any) -> Span | None:
+    try:
+        module = parse_source(program.source, program.filename)
+    except Exception:  # noqa: BLE001 - it parsed once already
+        return None
+    for stmt in module.statements:
+        if isinstance(stmt, S.Directive) and stmt.name == "mode":
+            return stmt.span
+    return None
+
+
+class _Locator:
+    """file:line:col of ops, and for ops inside a library where the program's own file reaches them."""
+
+    def __init__(self, program: Any, needed: set[int]):
+        self.program = program
+        self.graph = program.graph
+        self.needed = needed
+        self.assigned: dict[str, Span] = {}  # top-level name → its statement in the program's file
+        try:
+            module = parse_source(program.source, program.filename)
+        except Exception:  # noqa: BLE001 - it parsed once already
+            module = None
+        if module is not None:
+            for stmt in module.statements:
+                if isinstance(stmt, S.Assign):
+                    self.assigned[stmt.name] = stmt.span
+
+    def where(self, op_id: int) -> tuple[str, str]:
+        op = self.graph.op(op_id)
+        main = self.program.filename
+        if op.span is not None and op.span.file == main:
+            return str(op.span), ""
+        via = self._reached_from(op_id)
+        if op.span is not None:
+            return str(op.span), via
+        return (via or main), ""
+
+    def _main_span(self, op_id: int) -> Span | None:
+        op = self.graph.op(op_id)
+        for name in op.names:
+            if name in self.assigned and self.program.names.get(name) == op_id:
+                return self.assigned[name]
+        return None
+
+    def _reached_from(self, op_id: int) -> str:
+        """The statement of the program's file that first uses the op (breadth first from the op)."""
+        main = self.program.filename
+        seen = {op_id}
+        queue = deque([op_id])
+        fallback = ""
+        while queue:
+            current = queue.popleft()
+            span = self._main_span(current)
+            if span is not None:
+                return str(span)
+            own = self.graph.op(current).span
+            if not fallback and current != op_id and own is not None and own.file == main:
+                fallback = str(own)
+            for nxt in sorted(self.graph.nx.successors(current)):
+                if nxt not in seen and nxt in self.needed:
+                    seen.add(nxt)
+                    queue.append(nxt)
+        return fallback
+
+
+def _label(graph: Any, op_id: int, needed: set[int]) -> str:
+    """The op's name, or its text and the name of the statement it belongs to."""
+    op = graph.op(op_id)
+    if op.names:
+        return op.names[0]
+    text = op.describe(graph)
+    text = text if len(text) <= 70 else text[:67] + "..."
+    seen, queue = {op_id}, deque([op_id])
+    while queue:
+        for nxt in sorted(graph.nx.successors(queue.popleft())):
+            if nxt in seen or nxt not in needed:
+                continue
+            if graph.op(nxt).names:
+                return f"{text} (in {graph.op(nxt).names[0]})"
+            seen.add(nxt)
+            queue.append(nxt)
+    return text
+
+
+_USES = {
+    "rl-compare": "compared",
+    "rl-move": "aggregated",
+    "rl-output": "the program's output",
+}
+
+
+def _violation(program: Any, analysis: KindAnalysis, locator: _Locator, finding: Finding) -> Violation:
+    graph = program.graph
+    rule = RULES[finding.code]
+    target = finding.op
+    used_at = ""
+    message = finding.message
+    if finding.origin is not None and finding.origin != finding.op:
+        target = finding.origin
+        used_at = locator.where(finding.op)[0]
+        value = analysis.values.get(target)
+        form = value.text(graph) if hasattr(value, "text") else "a value"
+        message = f"builds {form} by arithmetic on counts or positions, which is then {_USES[finding.code]}"
+    where, via = locator.where(target)
+    label = _label(graph, target, locator.needed)
+    return Violation(target, label, finding.code, message, rule.text, where, via, used_at)
+
+
+def _features(analysis: KindAnalysis) -> dict[str, Any]:
+    periods = sorted({f.data["period"] for f in analysis.findings if f.code == "periodic"})
+    offsets = sorted({d for f in analysis.findings if f.code == "sel-local" for d in f.data.get("offsets", ())})
+    graph = analysis.graph
+    counts = sum(
+        1
+        for i in analysis.order
+        if graph.op(i).kind == "selector_width" and not is_causal_length(graph, graph.op(i), analysis.causal)
+    )
+    means = sum(1 for i in analysis.order if graph.op(i).kind == "aggregate" and analysis.kind(i) == "ratio")
+    periodic_ops = {f.op for f in analysis.findings if f.code == "periodic"}
+    uses_position = False
+    for i in analysis.order:
+        op = graph.op(i)
+        if op.kind not in ("map", "zipmap") or i in periodic_ops:
+            continue
+        consumers = [c for c in graph.nx.successors(i) if c in analysis.values]
+        if consumers and all(graph.op(c).kind == "select" for c in consumers):
+            continue  # an argument of a selector: judged there (local or not)
+        for j in op.inputs:
+            value = analysis.values[j]
+            if hasattr(value, "atoms") and any(atom.cat == "pos" for atom in value.atoms()):
+                uses_position = True
+    return {
+        "periods": periods,
+        "local_offsets": offsets,
+        "counts": counts,
+        "ratios": means,
+        "position_as_count": uses_position,
+    }
+
+
+def _counts_text(features: dict[str, Any]) -> str:
+    parts = []
+    if features["counts"]:
+        parts.append(f"{features['counts']} count{'s' if features['counts'] > 1 else ''}")
+    if features["ratios"]:
+        parts.append(f"{features['ratios']} mean{'s' if features['ratios'] > 1 else ''}")
+    return ", ".join(parts) or "no counts"
+
+
+def _positive_reasons(fragment: str, features: dict[str, Any], m: Measure) -> list[str]:
+    counts = _counts_text(features)
+    position = (
+        "; the position enters only as a count (indices + 1 = the number of positions j <= i)"
+        if features["position_as_count"]
+        else ""
+    )
+    if fragment == RASP_L:
+        return [
+            "causal; index values are only compared or shifted by constants; maps act on finite values; "
+            "aggregates are mean/max/min with a default",
+            f"length: {m.summary()} (max {m.max_heads_per_layer})",
+        ]
+    if fragment == CRASP:
+        return [
+            "every selector compares finite values only (a finite case split); "
+            f"counts enter only linearly and through comparisons ({counts}); "
+            "no positional information other than counts" + position
+        ]
+    parts = []
+    if features["periods"]:
+        parts.append("periodic positions " + ", ".join(f"indices % {p}" for p in features["periods"]))
+    if features["local_offsets"]:
+        parts.append("local offsets " + ", ".join(_offset(d) for d in features["local_offsets"]))
+    if parts:
+        return [f"relies on {'; '.join(parts)}; otherwise C-RASP ({counts})" + position]
+    return [f"uses no periodic or local positional feature: it is in C-RASP itself ({counts})" + position]
+
+
+def _offset(d: int) -> str:
+    return "j = i" if d == 0 else f"j = i - {d}" if d > 0 else f"j = i + {-d}"
+
+
+def predict(program: Any, output: str | None = None, task: str | None = None) -> Prediction:
+    """The value kinds and the RASP-L, C-RASP and C-RASP[periodic, local] verdicts of a program."""
+    out = program._resolve(output)
+    analysis = KindAnalysis(program.graph, out, program.causal)
+    m = measure(program, output)
+    locator = _Locator(program, set(analysis.order))
+    violations: list[Violation] = []
+    if not program.causal:
+        span = _mode_span(program)
+        where = str(span) if span is not None else program.filename
+        violations.append(
+            Violation(-1, "@mode", "mode", "declares bidirectional evaluation", RULES["mode"].text, where)
+        )
+    for finding in analysis.findings:
+        if finding.code in RULES:
+            violations.append(_violation(program, analysis, locator, finding))
+    features = _features(analysis)
+    verdicts = {}
+    for fragment in FRAGMENTS:
+        mine = _dedupe([v for v in violations if fragment in RULES[v.code].breaks])
+        if mine:
+            reasons = [v.text() for v in mine]
+            if fragment == RASP_L:
+                reasons.append(f"length: {m.summary()}")
+            reasons.append(NOT_A_PROOF)
+            verdicts[fragment] = Verdict(fragment, False, reasons, mine, _fragment_features(fragment, features, m))
+        else:
+            reasons = _positive_reasons(fragment, features, m)
+            verdicts[fragment] = Verdict(fragment, True, reasons, [], _fragment_features(fragment, features, m))
+    names = {name: i for name, i in program.names.items() if i in analysis.values}
+    kinds = {name: analysis.kind(i) for name, i in names.items()}
+    task = task or task_of_program(Path(program.filename).stem)
+    paper = paper_result(task) if task else None
+    return Prediction(
+        file=program.filename,
+        task=task if paper is not None else None,
+        rasp_l=verdicts[RASP_L],
+        crasp=verdicts[CRASP],
+        crasp_pos=verdicts[CRASP_POS],
+        kinds=kinds,
+        measure=m,
+        paper=paper,
+        impossibility=impossibility(task) if task else None,
+    )
+
+
+def _fragment_features(fragment: str, features: dict[str, Any], m: Measure) -> dict[str, Any]:
+    if fragment == RASP_L:
+        keys = ("ops", "attention_ops", "mlp_ops", "statements", "layers", "heads_per_layer", "max_heads_per_layer")
+        return {"length": {k: getattr(m, k) for k in keys}}
+    if fragment == CRASP_POS:
+        return {k: features[k] for k in ("periods", "local_offsets", "counts", "ratios", "position_as_count")}
+    return {k: features[k] for k in ("counts", "ratios", "position_as_count")}
+
+
+def _dedupe(violations: list[Violation]) -> list[Violation]:
+    seen = set()
+    kept = []
+    for v in violations:
+        key = (v.op, v.code, v.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(v)
+    return kept
+
+
+def kinds_table(program: Any, output: str | None = None) -> list[tuple[str, str, str]]:
+    """(name, kind, value form) of every named s-op the output needs, for display."""
+    out = program._resolve(output)
+    analysis = KindAnalysis(program.graph, out, program.causal)
+    rows = []
+    for name, i in program.names.items():
+        if i not in analysis.values:
+            continue
+        value = analysis.values[i]
+        form = value.text(program.graph) if hasattr(value, "text") else ""
+        rows.append((name, analysis.kind(i) if program.graph.op(i).kind != "select" else "selector", form))
+    return rows
+
+
+__all__ = ["FRAGMENTS", "Prediction", "RULES", "Verdict", "Violation", "kind_name", "predict"]
