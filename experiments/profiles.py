@@ -15,6 +15,7 @@ class Architecture:
     heads: int
     width: int
     lr: float
+    mlp_ratio: int = 4  # MLP hidden width = mlp_ratio × width
 
     @property
     def name(self) -> str:
@@ -31,6 +32,7 @@ class Profile:
         Architecture, ...
     ]  # --sweep tries these smallest first, keeping the first to reach 100% in-distribution
     steps: int
+    min_steps: int = 0  # no early stop before this many steps (so every position row gets trained)
     batch_size: int = 64
     eval_examples: int = 2000  # per bin
     eval_every: int = 250

@@ -31,6 +31,7 @@ class Row:
     prediction: Prediction
     bins: list[tuple[int, int]] = field(default_factory=list)
     accuracies: list[float] | None = None  # mean over converged seeds
+    unconverged: list[float] | None = None  # mean over the seeds that did not converge (shown, not judged)
     converged: int = 0
     failed: int = 0
     seconds: float = 0.0
@@ -69,12 +70,19 @@ def build_rows(records: list[dict]) -> list[Row]:
         good = [m for m in members if m["converged"]]
         row.converged, row.failed = len(good), len(members) - len(good)
         row.seconds = sum(m["seconds"] for m in members)
+        bad = [m for m in members if not m["converged"]]
         if good:
-            row.accuracies = [sum(m["bins"][k]["accuracy"] for m in good) / len(good) for k in range(len(row.bins))]
+            row.accuracies = _mean_bins(good, len(row.bins))
+        if bad:
+            row.unconverged = _mean_bins(bad, len(row.bins))
         rows.append(row)
     order = {t: i for i, t in enumerate(_task_order())}
     rows.sort(key=lambda r: (order.get(r.task, 999), list(PE_NAMES).index(r.pe) if r.pe in PE_NAMES else 9))
     return rows
+
+
+def _mean_bins(records: list[dict], bins: int) -> list[float]:
+    return [sum(r["bins"][k]["accuracy"] for r in records) / len(records) for k in range(bins)]
 
 
 def _task_order() -> list[str]:
@@ -203,33 +211,33 @@ def plot(rows: list[Row], path: Path) -> None:
     fig, axes = plt.subplots(grid_rows, columns, figsize=(2.6 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
     styles = {"ape": "-", "nope": "--", "reg": ":"}
     for ax, task in zip(axes.flat, tasks):
-        for r in (r for r in rows if r.task == task and r.accuracies):
+        for r in (r for r in rows if r.task == task):
             colour = "tab:green" if r.prediction.ok else "tab:red" if r.prediction.ok is not None else "tab:gray"
             centres = [(a + b) / 2 for a, b in r.bins]
-            ax.plot(
-                centres,
-                [a * 100 for a in r.accuracies],
-                styles.get(r.pe, "-"),
-                color=colour,
-                marker="o",
-                markersize=3,
-                label=PE_NAMES.get(r.pe, r.pe),
-            )
+            if r.accuracies:
+                ax.plot(centres, [a * 100 for a in r.accuracies], styles.get(r.pe, "-"), color=colour, marker="o", ms=3)
+            elif r.unconverged:  # no seed reached 100% in-distribution: shown faint, not judged
+                faint = [a * 100 for a in r.unconverged]
+                ax.plot(centres, faint, styles.get(r.pe, "-"), color=colour, marker="x", ms=3, alpha=0.35)
         ax.set_title(task, fontsize=8)
         ax.set_ylim(-5, 105)
         ax.tick_params(labelsize=7)
-        ax.axvline(rows[0].bins[0][1] if rows and rows[0].bins else 0, color="0.8", lw=0.8)
+        if rows and rows[0].bins:
+            ax.axvline(rows[0].bins[0][1], color="0.8", lw=0.8)
+            ax.set_xlim(rows[0].bins[0][0], rows[0].bins[-1][1])
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
     handles = [
         plt.Line2D([], [], color="tab:green", label="predicted ✓"),
         plt.Line2D([], [], color="tab:red", label="predicted ✗"),
         *(plt.Line2D([], [], color="k", ls=s, label=PE_NAMES[p]) for p, s in styles.items()),
+        plt.Line2D([], [], color="k", marker="x", alpha=0.35, label="no seed reached 100% in-distribution"),
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False)
-    fig.supxlabel("input length (bin centre; grey line: longest training length)", fontsize=8, y=0.04)
+    bottom = 0.6 / fig.get_figheight()  # room (in figure fractions) for the x label and the legend below it
+    fig.supxlabel("input length (bin centre; grey line: longest training length)", fontsize=8, y=bottom * 0.6)
     fig.supylabel("exact match %", fontsize=8)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

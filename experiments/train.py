@@ -47,7 +47,7 @@ def build_model(task: Task, spec: RunSpec, max_positions: int, vocab: Vocabulary
         n_layers=arch.layers,
         n_heads=arch.heads,
         d_model=arch.width,
-        d_mlp=4 * arch.width,
+        d_mlp=arch.mlp_ratio * arch.width,
         pos_encoding="nope" if spec.pe == "nope" else "ape",
         layer_norm=True,
     )
@@ -130,7 +130,7 @@ class Run:
                 if self.progress:
                     self.progress(self, float(loss), accuracy, time.perf_counter() - started)
                 self.save()
-                if accuracy == 1.0:
+                if accuracy == 1.0 and self.step >= profile.min_steps:
                     break
 
     @torch.no_grad()
