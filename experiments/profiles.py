@@ -38,6 +38,7 @@ class Profile:
     eval_every: int = 250
     weight_decay: float = 0.01
     reg_coefficient: float = 1e-4  # the APE position regularizer (pe = "reg")
+    vocabulary_limit: int | None = None  # number tasks (sort, copy_unique, count) use this many of their 150 numbers
     warmup: int = 0
     extra: dict = field(default_factory=dict)
 

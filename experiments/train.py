@@ -82,7 +82,7 @@ class Run:
 
     def __init__(self, spec: RunSpec, checkpoint_dir: Path | None = None, device: str = "cpu", progress=None):
         self.spec = spec
-        self.task = get_task(spec.task)
+        self.task = get_task(spec.task).with_vocabulary_limit(spec.profile.vocabulary_limit)
         self.vocab = Vocabulary(self.task.vocabulary)
         self.device = device
         self.progress = progress
@@ -128,7 +128,7 @@ class Run:
                 accuracy = self.accuracy(held_out)
                 self.history.append({"step": self.step, "loss": loss.item(), "train_accuracy": accuracy})
                 if self.progress:
-                    self.progress(self, float(loss), accuracy, time.perf_counter() - started)
+                    self.progress(self, loss.item(), accuracy, time.perf_counter() - started)
                 self.save()
                 if accuracy == 1.0 and self.step >= profile.min_steps:
                     break

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .languages import LANGUAGES, Dfa
@@ -45,8 +45,20 @@ class Task:
     description: str
     symbols: tuple[str, ...]  # what inputs are made of
     answers: tuple[str, ...]  # what answers (or labels) are made of
-    make: Callable[[random.Random, int], Pair | None] = field(repr=False)
+    make: Callable[..., Pair | None] = field(repr=False)  # make(rng, length, **options)
     min_length: int = 0
+    options: dict = field(default_factory=dict, compare=False)  # e.g. {"numbers": ...} for the number tasks
+
+    def with_vocabulary_limit(self, size: int | None) -> Task:
+        """The task over its first `size` number tokens (tasks over the 150 numbers only; others unchanged).
+
+        The quick profile uses this: 64 numbers still allow distinct tokens at its longest test length (60)
+        and are learned in far fewer steps than 150.
+        """
+        if size is None or self.symbols != NUMBERS:
+            return self
+        numbers = NUMBERS[:size]
+        return replace(self, symbols=numbers, answers=numbers, options={**self.options, "numbers": numbers})
 
     @property
     def program_path(self) -> Path | None:
@@ -59,7 +71,7 @@ class Task:
 
     def example(self, rng: random.Random, length: int) -> Example | None:
         """An example with an input of exactly `length` symbols, or None if the task has none."""
-        pair = self.make(rng, length)
+        pair = self.make(rng, length, **self.options)
         if pair is None:
             return None
         inputs, answer = pair
@@ -123,17 +135,17 @@ def binary_majority_interleave(rng: random.Random, n: int) -> Pair | None:
     return bits, ["1" if s.count("1") > s.count("0") else "0" for s in streams]
 
 
-def sort_unique(rng: random.Random, n: int) -> Pair | None:
-    if n > len(NUMBERS):
+def sort_unique(rng: random.Random, n: int, numbers: tuple[str, ...] = NUMBERS) -> Pair | None:
+    if n > len(numbers):
         return None
-    tokens = rng.sample(NUMBERS, n)
+    tokens = rng.sample(numbers, n)
     return tokens, sorted(tokens, key=int)
 
 
-def copy_unique(rng: random.Random, n: int) -> Pair | None:
-    if n > len(NUMBERS):
+def copy_unique(rng: random.Random, n: int, numbers: tuple[str, ...] = NUMBERS) -> Pair | None:
+    if n > len(numbers):
         return None
-    tokens = rng.sample(NUMBERS, n)
+    tokens = rng.sample(numbers, n)
     return tokens, list(tokens)
 
 
@@ -164,11 +176,11 @@ def addition(rng: random.Random, n: int) -> Pair | None:
 # ---- Zhou et al. (2023) RASP-L tasks ---------------------------------------------------------------
 
 
-def count(rng: random.Random, n: int) -> Pair | None:
+def count(rng: random.Random, n: int, numbers: tuple[str, ...] = NUMBERS) -> Pair | None:
     """Input `a b`; answer a, a+1, ..., b. The length that grows is the answer's: n = b - a."""
-    if n + 1 > len(NUMBERS):
+    if n + 1 > len(numbers):
         return None
-    start = rng.randint(0, len(NUMBERS) - n - 1)
+    start = rng.randint(0, len(numbers) - n - 1)
     return [str(start), str(start + n)], [str(i) for i in range(start, start + n + 1)]
 
 
