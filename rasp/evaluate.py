@@ -55,15 +55,10 @@ class Evaluation:
     def codes(self, op_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Sorted distinct values of an s-op and, per position, the index of its value among them."""
         if op_id not in self._codes:
-            values = self.values[op_id]
-            try:
-                uniques, inverse = np.unique(values, return_inverse=True)
-            except TypeError:  # values that cannot be ordered (e.g. str and int): keep first-seen order
+            uniques, codes, ordered = scalar.unique_codes(self.values[op_id])
+            if not ordered:
                 self._unordered.add(op_id)
-                seen: dict[Any, int] = {}
-                inverse = np.array([seen.setdefault(v, len(seen)) for v in values.ravel()], dtype=np.int64)
-                uniques = np.array(list(seen) + [None], dtype=object)[:-1]
-            self._codes[op_id] = (uniques, inverse.reshape(values.shape))
+            self._codes[op_id] = (uniques, codes)
         return self._codes[op_id]
 
     def tabulated(self, op: Op, fn: scalar.Fn, placements: list[tuple]) -> np.ndarray | None:
@@ -120,6 +115,9 @@ class Evaluation:
             result = self.tabulated(op, op.fn, [slice(None)] * len(args))
         if result is None:
             result = self.apply(op, op.fn, args)
+        # A table over all value combinations may mix kinds that never meet at one position: keep the
+        # tightest dtype of the values that do occur, so later ops stay vectorized.
+        result = scalar.normalize(result) if result.dtype == object else result
         return np.broadcast_to(result, (self.batch, self.length))
 
     _zipmap = _map

@@ -393,8 +393,9 @@ class Lowerer:
         if len(names) != len(values):
             raise self.error(
                 RaspArityError,
-                f"the lambda takes {len(names)} parameter(s) but is given {len(values)} s-op(s)",
-                lam.node.span,
+                f"the lambda takes {len(names)} parameter(s) but is given {len(values)} s-op(s)"
+                + (f" (the lambda is at {lam.node.span})" if lam.node.span.line != span.line else ""),
+                lam.node.span if lam.node.span.line == span.line else span,  # an inline lambda, or the call
             )
         inputs: list[int] = []
         params: dict[str, scalar.Fn] = {}

@@ -229,12 +229,28 @@ _NUMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
+def unique_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Distinct values, each position's index among them, and whether they are sorted.
+
+    Sorted when the values can be ordered (then codes compare like the values); values that cannot be
+    ordered (str and int together) keep first-seen order.
+    """
+    try:
+        uniques, inverse = np.unique(values, return_inverse=True)
+        return uniques, inverse.reshape(values.shape), True
+    except TypeError:
+        seen: dict[Any, int] = {}
+        inverse = np.array([seen.setdefault(v, len(seen)) for v in values.ravel()], dtype=np.int64)
+        uniques = np.array(list(seen) + [None], dtype=object)[:-1]
+        return uniques, inverse.reshape(values.shape), False
+
+
 def _index_array(table: Table, keys: np.ndarray) -> np.ndarray:
     if keys.size == 0:
         return np.empty(keys.shape, dtype=object)
-    uniques, inverse = np.unique(keys, return_inverse=True)
+    uniques, inverse, _ = unique_codes(keys)
     looked_up = normalize(np.array([table.lookup(_py(u)) for u in uniques] + [None], dtype=object)[:-1])
-    return looked_up[inverse.reshape(keys.shape)]
+    return looked_up[inverse.reshape(-1)].reshape(keys.shape)  # an array even for a 0-d key (a constant)
 
 
 def _py(value: Any) -> Any:
