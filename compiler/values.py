@@ -165,7 +165,11 @@ class ValueSets:
         terms = []
         for a, (f, bs) in zip(slopes, parts):
             terms.append(
-                ("*", scalar.lit(float(a)), _remap(f, {j: scalar.arg(value_bases.index(x)) for j, x in enumerate(bs)}))
+                (
+                    "*",
+                    scalar.lit(float(a)),
+                    scalar.substitute(f, {j: scalar.arg(value_bases.index(x)) for j, x in enumerate(bs)}),
+                )
             )
         combined = terms[0]
         for t in terms[1:]:
@@ -188,8 +192,8 @@ class ValueSets:
             bases = tuple(sorted({b for _, bs in parts for b in bs}))
             mapping = {}
             for k, (fn, bs) in enumerate(parts):
-                mapping[k] = _remap(fn, {j: scalar.arg(bases.index(b)) for j, b in enumerate(bs)})
-            result = (_remap(op.fn, mapping), bases)
+                mapping[k] = scalar.substitute(fn, {j: scalar.arg(bases.index(b)) for j, b in enumerate(bs)})
+            result = (scalar.substitute(op.fn, mapping), bases)
         self._composed[op_id] = result
         return result
 
@@ -286,14 +290,6 @@ def _size(sets: list[list]) -> int:
     for s in sets:
         size *= len(s)
     return size
-
-
-def _remap(fn: scalar.Fn, mapping: dict[int, scalar.Fn]) -> scalar.Fn:
-    if fn[0] == "arg":
-        return mapping[fn[1]]
-    if fn[0] == "lit":
-        return fn
-    return (fn[0], *(_remap(f, mapping) for f in fn[1:]))
 
 
 def _whole(value: float) -> float | int:

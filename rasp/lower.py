@@ -99,15 +99,6 @@ def _kind_of(value: Value) -> str:
     return "a lambda"
 
 
-def _remap(fn: scalar.Fn, mapping: dict[int, scalar.Fn]) -> scalar.Fn:
-    """Replace ("arg", i) by mapping[i] throughout fn."""
-    if fn[0] == "arg":
-        return mapping[fn[1]]
-    if fn[0] == "lit":
-        return fn
-    return (fn[0], *(_remap(f, mapping) for f in fn[1:]))
-
-
 def _scalar_operation(expr: S.Expr) -> tuple[str, tuple[S.Expr, ...]] | None:
     """The scalar operation an expression applies and its operands, or None if it is not one."""
     if isinstance(expr, S.BinOp):
@@ -420,7 +411,7 @@ class Lowerer:
         mapping.update(
             {len(keys) + i: scalar.arg(len(unique_keys) + unique_queries.index(q)) for i, q in enumerate(queries)}
         )
-        fn = _remap(fn, mapping)
+        fn = scalar.substitute(fn, mapping)
         op_id = self.graph.add(
             "select", unique_keys + unique_queries, span=span, fn=fn, n_keys=len(unique_keys), vtype="selector"
         )
@@ -435,8 +426,10 @@ class Lowerer:
         a, b = self.graph.op(left.id), self.graph.op(right.id)
         keys, queries = a.keys + b.keys, a.queries + b.queries
         nk = len(keys)
-        fa = _remap(a.fn, {i: scalar.arg(i if i < a.n_keys else nk + i - a.n_keys) for i in range(len(a.inputs))})
-        fb = _remap(
+        fa = scalar.substitute(
+            a.fn, {i: scalar.arg(i if i < a.n_keys else nk + i - a.n_keys) for i in range(len(a.inputs))}
+        )
+        fb = scalar.substitute(
             b.fn,
             {
                 i: scalar.arg(a.n_keys + i if i < b.n_keys else nk + len(a.queries) + i - b.n_keys)

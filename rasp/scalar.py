@@ -91,6 +91,15 @@ def lit_value(fn: Fn) -> Any:
     return fn[1][1]
 
 
+def substitute(fn: Fn, mapping: dict[int, Fn]) -> Fn:
+    """fn with every ("arg", i) replaced by mapping[i] (renumbering arguments, or inlining constants)."""
+    if fn[0] == "arg":
+        return mapping[fn[1]]
+    if fn[0] == "lit":
+        return fn
+    return (fn[0], *(substitute(f, mapping) for f in fn[1:]))
+
+
 # ---- Python semantics, one value at a time ---------------------------------------------------------
 
 
