@@ -10,8 +10,10 @@ from pathlib import Path
 
 from rasp.errors import RaspInputError
 
-# About six tasks with both predicted outcomes, for the README's first run (a few minutes on 2 CPU cores).
-DEMO_TASKS = ("binary_majority", "dyck_2", "aa_star", "copy_unique", "parity", "copy_repeat")
+# Six tasks with both predicted outcomes, for the README's first run (a few minutes on 2 CPU cores): quick
+# profile with half the steps. ✓✓ binary_majority, dyck_2; ✓ APE / ✗ NoPE tomita_4, aa_star; ✗✗ parity, zot_02.
+DEMO_TASKS = ("binary_majority", "dyck_2", "tomita_4", "aa_star", "parity", "zot_02")
+DEMO_STEPS = {"steps": 2000, "min_steps": 1000}
 
 
 def _tasks(names: list[str], suite: str) -> list[str]:
@@ -40,7 +42,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     for pe in pes:
         if pe not in PE_KINDS:
             raise RaspInputError(f"unknown positional encoding '{pe}'; expected {', '.join(PE_KINDS)}")
-    profile = with_steps(PROFILES[args.profile], args.steps)
+    profile = PROFILES[args.profile]
+    if args.suite == "demo" and not args.tasks and args.steps is None:
+        profile = profile.with_(**DEMO_STEPS)
+    profile = with_steps(profile, args.steps)
     tasks = _tasks(args.tasks, args.suite)
     out = Path(args.out or f"runs/{args.suite if not args.tasks else 'custom'}-{profile.name}")
     jobs = plan(tasks, pes, args.seeds, profile, sweep=args.sweep)

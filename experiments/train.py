@@ -130,7 +130,7 @@ class Run:
                 if self.progress:
                     self.progress(self, loss.item(), accuracy, time.perf_counter() - started)
                 self.save()
-                if accuracy == 1.0 and self.step >= profile.min_steps:
+                if accuracy >= profile.converged_at and self.step >= profile.min_steps:
                     break
 
     @torch.no_grad()
@@ -201,7 +201,7 @@ class Run:
             "profile": self.spec.profile.name,
             "architecture": asdict(self.spec.architecture),
             "steps": self.step,
-            "converged": bool(self.history and self.history[-1]["train_accuracy"] == 1.0),
+            "converged": bool(self.history and self.history[-1]["train_accuracy"] >= self.spec.profile.converged_at),
             "train_accuracy": self.history[-1]["train_accuracy"] if self.history else math.nan,
             "bins": bins,
             "history": self.history,
