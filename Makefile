@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   — create .venv, install, run the bundled programs
+#   make demo   — create .venv, install, run the main job (a six-task length-generalization experiment)
 #   make test   — create .venv, install, run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rasp examples
+	$(VENV)/bin/rasp experiment --suite demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/interpreter.py
+	$(PY) benchmarks/compiler.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
