@@ -99,7 +99,13 @@ def cmd_repl(args: argparse.Namespace) -> int:
 
 # Other packages add subcommands: each of these modules has `register(subparsers)`. Their handlers
 # import heavy dependencies (torch, matplotlib) only when they run.
-COMMAND_MODULES = ("rasp.examples", "rasp.analysis.commands", "compiler.commands", "experiments.commands")
+COMMAND_MODULES = (
+    "rasp.examples",
+    "rasp.analysis.commands",
+    "compiler.commands",
+    "experiments.commands",
+    "experiments.compare_commands",
+)
 
 
 def _registrars() -> list[Callable[[Any], None]]:
