@@ -109,13 +109,24 @@ def run_jobs(
             f"({final['steps']} steps, {final['seconds']:.0f}s; elapsed {elapsed / 60:.1f} min, eta {eta / 60:.1f} min)"
         )
 
+    failures: list[str] = []
+
+    def failed(job: Job, error: BaseException) -> None:
+        failures.append(f"{job.key}: {type(error).__name__}: {error}")
+        log(f"job {job.key} failed ({type(error).__name__}: {error}); not recorded, so a rerun retries it")
+
     if not todo:
         return results
     if backend == "ray":
         _run_ray(todo, out_dir, device, record)
     elif workers <= 1:
         for n, job in enumerate(todo, 1):
-            record(job, execute_job(job, str(out_dir), device, threads=max(1, os.cpu_count() or 1)), n)
+            try:
+                records = execute_job(job, str(out_dir), device, threads=max(1, os.cpu_count() or 1))
+            except Exception as error:  # one bad job must not lose the others
+                failed(job, error)
+                continue
+            record(job, records, n)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             pending = {pool.submit(execute_job, job, str(out_dir), device, 1): job for job in todo}
@@ -125,7 +136,16 @@ def run_jobs(
                 for future in complete:
                     job = pending.pop(future)
                     finished += 1
-                    record(job, future.result(), finished)
+                    try:
+                        records = future.result()
+                    except Exception as error:  # one bad job must not lose the others
+                        failed(job, error)
+                        continue
+                    record(job, records, finished)
+    if failures:
+        from rasp.errors import RaspError
+
+        raise RaspError(f"{len(failures)} job(s) failed:\n  " + "\n  ".join(failures))
     return results
 
 

@@ -89,7 +89,9 @@ class Task:
             example = self.example(rng, rng.randint(low, high))
             if example is not None:
                 return example
-        raise ValueError(f"task {self.id}: no example with input length in [{low}, {high}]")
+        from rasp.errors import RaspInputError
+
+        raise RaspInputError(f"task {self.id}: no example with input length in [{low}, {high}]")
 
 
 def _natural(token: str):
@@ -196,7 +198,11 @@ def mode(rng: random.Random, n: int) -> Pair | None:
     return None
 
 
-HINTS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")  # index hints, as in Zhou et al.; numbers up to 26 digits
+# Index hints, as in Zhou et al.: one distinct token per digit position — A..Z, then A2..Z2, A3..Z3, ... (156
+# hints: numbers up to 155 digits, enough for the paper profile's longest bin).
+HINTS = tuple(
+    f"{letter}{'' if round_ == 1 else round_}" for round_ in range(1, 7) for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 
 def addition_hints_reversed(rng: random.Random, n: int) -> Pair | None:

@@ -131,3 +131,15 @@ def test_algorithmic_answers():
 def test_unknown_task_is_a_clear_error():
     with pytest.raises(RaspInputError, match="did you mean 'parity'"):
         get_task("parityy")
+
+
+@pytest.mark.parametrize("profile_name", ["quick", "paper"])
+def test_every_task_has_examples_in_every_bin_of_the_profiles(profile_name):
+    from experiments.profiles import PROFILES
+
+    profile = PROFILES[profile_name]
+    for task in TASKS.values():
+        task = task.with_vocabulary_limit(profile.vocabulary_limit)
+        for low, high in (profile.train_lengths, *profile.test_bins):
+            example = task.sample(random.Random(0), low, high)
+            assert low <= example.input_length or task.family != "algorithmic"
