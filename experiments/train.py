@@ -181,7 +181,11 @@ class Run:
         if self.checkpoint is None or not self.checkpoint.exists():
             return False
         state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError:  # written by a different version of the task or model: start this run afresh
+            self.checkpoint.replace(self.checkpoint.with_suffix(".stale"))
+            return False
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         self.step, self.history = state["step"], state["history"]

@@ -122,3 +122,14 @@ def test_ray_backend_runs_the_same_jobs(tmp_path):
     assert sorted(r["job"] for r in records) == sorted(j.key for j in jobs)
     local = run_jobs(jobs[:1], tmp_path / "local", log=lambda line: None)
     assert local[0]["bins"] == next(r for r in records if r["job"] == jobs[0].key)["bins"]  # same job, same result
+
+
+def test_a_checkpoint_from_another_model_is_set_aside(tmp_path):
+    spec = RunSpec("parity", "ape", 0, TINY, TINY.architecture)
+    run = Run(spec, tmp_path)
+    run.save()
+    wider = Architecture(1, 2, 32, 1e-3)
+    other = Run(RunSpec("parity", "ape", 0, TINY, wider), tmp_path)
+    other.checkpoint = run.checkpoint  # same file, different shapes
+    assert not other.resume()
+    assert run.checkpoint.with_suffix(".stale").exists() and not run.checkpoint.exists()
