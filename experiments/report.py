@@ -191,6 +191,9 @@ def write_markdown(
     if no_outcome:
         lines += ["", f"## No outcome (no seed reached {converged_at * 100:.0f}% in-distribution)", ""]
         lines += [f"- {r.task}, {PE_NAMES.get(r.pe, r.pe)}: {r.failed} seed(s) failed" for r in no_outcome]
+    readings = path.parent / "readings.md"  # a researcher's reading of the disagreements, kept with the results
+    if readings.exists():
+        lines += ["", "## Readings", "", readings.read_text().strip()]
     lines += ["", "![accuracy by length](accuracy_by_length.png)", ""]
     path.write_text("\n".join(lines))
     return {
