@@ -237,7 +237,7 @@ def plot(rows: list[Row], path: Path) -> None:
         plt.Line2D([], [], color="tab:green", label="predicted ✓"),
         plt.Line2D([], [], color="tab:red", label="predicted ✗"),
         *(plt.Line2D([], [], color="k", ls=s, label=PE_NAMES[p]) for p, s in styles.items()),
-        plt.Line2D([], [], color="k", marker="x", alpha=0.35, label="no seed reached 100% in-distribution"),
+        plt.Line2D([], [], color="k", marker="x", alpha=0.35, label="no seed converged in-distribution"),
     ]
     bottom = 0.6 / fig.get_figheight()  # room (in figure fractions) for the x label and the legend below it
     fig.supxlabel("input length (bin centre; grey line: longest training length)", fontsize=8, y=bottom * 0.6)
