@@ -37,20 +37,26 @@ def _load_all(files: list[str]) -> tuple[list[tuple[str, Any]], bool]:
     return loaded, failed
 
 
+def _analyse_all(paths: list[str], analyse, output: str | None) -> tuple[list, bool]:
+    """(path, analyse(program, output)) for every file that loads and analyses; errors are reported, not raised."""
+    loaded, failed = _load_all(paths)
+    results = []
+    for path, program in loaded:
+        try:
+            results.append((path, analyse(program, output)))
+        except RaspError as error:
+            _report(error)
+            failed = True
+    return results, failed
+
+
 # ---- measure ---------------------------------------------------------------------------------------
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
     from .measure import measure
 
-    loaded, failed = _load_all(args.files)
-    results = []
-    for path, program in loaded:
-        try:
-            results.append((path, measure(program, args.output)))
-        except RaspError as error:
-            _report(error)
-            failed = True
+    results, failed = _analyse_all(args.files, measure, args.output)
     if args.json:
         print(json.dumps([m.as_dict() for _, m in results], indent=2))
     elif results:
@@ -121,14 +127,7 @@ def _pct(x: float) -> str:
 def cmd_predict(args: argparse.Namespace) -> int:
     from .fragments import predict
 
-    loaded, failed = _load_all(args.files)
-    results = []
-    for path, program in loaded:
-        try:
-            results.append((path, predict(program, args.output)))
-        except RaspError as error:
-            _report(error)
-            failed = True
+    results, failed = _analyse_all(args.files, predict, args.output)
     if args.json:
         print(json.dumps([p.as_dict() for _, p in results], indent=2))
         return 1 if failed else 0
