@@ -8,6 +8,7 @@ profile's architectures smallest first and keeps the first that reaches 100% in-
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -47,7 +48,7 @@ def execute_job(job: Job, out_dir: str, device: str = "cpu", threads: int = 1) -
     torch.set_num_threads(threads)
     records = []
     for spec in job.specs():
-        record = Run(spec, Path(out_dir) / "checkpoints", device=device).execute()
+        record = Run(spec, Path(out_dir) / "checkpoints", device=device, progress=_progress_lines).execute()
         record["job"] = job.key
         records.append(record)
         if record["converged"]:
@@ -55,6 +56,17 @@ def execute_job(job: Job, out_dir: str, device: str = "cpu", threads: int = 1) -
     for record in records:
         record["selected"] = record is records[-1]  # the converged one, or the largest tried
     return records
+
+
+def _progress_lines(run: Run, loss: float, accuracy: float, seconds: float) -> None:
+    """Inside a long run (the paper profile's 30k steps), a line every ten evaluations."""
+    profile = run.spec.profile
+    if run.step % (10 * profile.eval_every) == 0:
+        print(
+            f"    {run.spec.key}: step {run.step}/{profile.steps}, loss {loss:.4f}, "
+            f"held-out {accuracy * 100:.1f}% ({seconds:.0f}s)",
+            flush=True,
+        )
 
 
 def finished_jobs(out_dir: Path) -> set[str]:
@@ -128,7 +140,9 @@ def run_jobs(
                 continue
             record(job, records, n)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # CUDA cannot be used in a forked child of a process that touched it: start GPU workers fresh.
+        context = multiprocessing.get_context("spawn") if device.startswith("cuda") else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending = {pool.submit(execute_job, job, str(out_dir), device, 1): job for job in todo}
             finished = 0
             while pending:

@@ -175,6 +175,14 @@ def count(prompt: list) -> list:
 
 
 def mode(prompt: list) -> list:
+    """mode.rasp (C-RASP): the most frequent token; a tie goes to the one first in the alphabet."""
+    xs = prompt[: prompt.index(">")]
+    top = max(xs.count(t) for t in xs)
+    return [min(t for t in xs if xs.count(t) == top), "."]
+
+
+def mode_rasp_l(prompt: list) -> list:
+    """mode_rasp_l.rasp: the most frequent token; a tie goes to the one that reaches the top count first."""
     xs = prompt[: prompt.index(">")]
     counts = {}
     for t in xs:
@@ -264,6 +272,7 @@ PER_POSITION = {
 GENERATE = {
     "count": count,
     "mode": mode,
+    "mode_rasp_l": mode_rasp_l,
     "copy_unique": copy_unique,
     "sort": sort,
     "parity_scratchpad": parity_scratchpad,

@@ -183,6 +183,7 @@ def with_sep(sampler):
 PROMPTS = {
     "count": count_prompt,
     "mode": lambda rng, n: with_sep(mixed(uniform("abcdefgh"), uniform("ab")))(rng, max(n, 1)),
+    "mode_rasp_l": lambda rng, n: with_sep(mixed(uniform("abcdefgh"), uniform("ab")))(rng, max(n, 1)),
     "copy_unique": with_sep(distinct(range(150))),
     "sort": with_sep(distinct(range(150))),
     "parity_scratchpad": with_sep(uniform([0, 1])),

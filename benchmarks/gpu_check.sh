@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One GPU session's checks (run from the repository root on a CUDA machine):
+#   1. the compiled models' benchmark on CUDA (agreement, throughput) at max_len 10, 32 and 128;
+#   2. the paper profile (DESIGN §6) on a few tasks with both predicted outcomes.
+# Results go to $OUT (default ./gpu-results). Each stage has a time cap so the whole script ends in ~9 minutes;
+# the report is written from whatever runs finished. Lark can come as a wheel in .whl/ (the GPU image lacks it).
+set -u
+OUT=${OUT:-gpu-results}
+mkdir -p "$OUT"
+if ls .whl/*.whl >/dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+  export PYTHONPATH=/tmp/site:$PWD
+else
+  export PYTHONPATH=$PWD
+fi
+export PYTHONUNBUFFERED=1
+BENCH_SECONDS=${BENCH_SECONDS:-150}
+PAPER_SECONDS=${PAPER_SECONDS:-330}
+PAPER_TASKS=${PAPER_TASKS:-binary_majority aa_star zot_02}
+PAPER_DIR=${PAPER_DIR:-/tmp/paper}
+DEVICE=${DEVICE:-cuda}
+BENCH_ARGS=${BENCH_ARGS:---max-len 10 32 128 --n 1000}
+PAPER_ARGS=${PAPER_ARGS:-}  # e.g. --steps 20 for a dry run
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$OUT/gpu.txt"
+python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$OUT/gpu.txt"
+
+echo "== compiled models on CUDA =="
+# shellcheck disable=SC2086
+timeout "$BENCH_SECONDS" python3 benchmarks/compiler.py $BENCH_ARGS --device "$DEVICE" \
+  2>&1 | tee "$OUT/compiler_cuda.txt"
+
+echo "== paper profile: $PAPER_TASKS =="
+# shellcheck disable=SC2086
+timeout "$PAPER_SECONDS" python3 -m rasp.cli experiment $PAPER_TASKS --profile paper --pe ape,nope $PAPER_ARGS \
+  --device "$DEVICE" --workers 6 --out "$PAPER_DIR" 2>&1 | tee "$OUT/paper_log.txt"
+python3 -m rasp.cli report "$PAPER_DIR" > /dev/null 2>&1
+for f in results.jsonl report.md report.csv accuracy_by_length.png; do
+  [ -f "$PAPER_DIR/$f" ] && cp "$PAPER_DIR/$f" "$OUT/paper_$f"
+done
+ls -la "$OUT"
