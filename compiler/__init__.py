@@ -25,6 +25,7 @@ __all__ = [
     "compile",
     "load",
     "save",
+    "to_hooked_transformer",
     "verify",
 ]
 
@@ -38,4 +39,8 @@ def __getattr__(name: str) -> Any:
         from . import export
 
         return getattr(export, name)
+    if name == "to_hooked_transformer":
+        from .transformer_lens import to_hooked_transformer
+
+        return to_hooked_transformer
     raise AttributeError(f"module 'compiler' has no attribute {name!r}")
