@@ -25,6 +25,9 @@ from .values import PRODUCT_LIMIT, ValueSets, _size, can_order, canonical, is_nu
 
 CATEGORICAL_LIMIT = 20_000  # one-hot dimensions for one s-op
 TABLE_LIMIT = 4_000_000  # entries of one select conjunct's query-key table
+FACTOR_HEADS = 4  # most heads a conjunct over two maps may be split into (selector_width)
+FACTOR_EVALUATIONS = 2_000_000_000  # predicate evaluations spent looking for that split (about 10 s)
+FACTOR_CHUNK = 32_000_000  # of them at a time (one value of the first key factor)
 
 
 def _affine_in(fn: scalar.Fn, args: set[int]) -> bool:
@@ -381,9 +384,12 @@ class Compiler:
 
     def head_for(self, select_id: int) -> A.HeadSpec:
         sel = self.graph.op(select_id)
+        return self._head_for_fn(sel, sel.fn)
+
+    def _head_for_fn(self, sel: Op, predicate: scalar.Fn) -> A.HeadSpec:
         clauses = []
         n_terms = 0
-        for fn in A.conjuncts(sel.fn):
+        for fn in A.conjuncts(predicate):
             used = sorted(A.args_of(fn))
             if not used:
                 if not scalar.apply(fn, ()):
@@ -397,6 +403,118 @@ class Compiler:
             clauses.append(A.Clause(keys, queries, table))
             n_terms += 1
         return A.HeadSpec(clauses, n_terms)
+
+    def heads_for(self, select_id: int) -> list[A.HeadSpec]:
+        """The heads whose selections partition the select's: one head, unless a conjunct compares two
+        maps of two s-ops each (`keys = x + i / N; select(keys, keys, <)`): its table over the maps' values
+        is quadratic in a product of value sets, so it is split over the factors instead (see
+        `_factorized`). Only counts (selector_width) can add up several heads."""
+        sel = self.graph.op(select_id)
+        for fn in A.conjuncts(sel.fn):
+            parts = self._factorized(sel, fn)
+            if parts is None:
+                continue
+            rest = self._without(sel, fn)
+            return [A.HeadSpec(rest.clauses + clauses, rest.n_terms + len(clauses)) for clauses in parts]
+        return [self.head_for(select_id)]
+
+    def _without(self, sel: Op, skip: scalar.Fn) -> A.HeadSpec:
+        """head_for over the conjuncts other than `skip` (the first one equal to it)."""
+        others = A.conjuncts(sel.fn)
+        others.remove(skip)
+        if not others:
+            return A.HeadSpec([], 0)
+        fn = others[0]
+        for f in others[1:]:
+            fn = ("and", fn, f)
+        return self._head_for_fn(sel, fn)
+
+    def _factor_side(self, op_id: int) -> tuple[scalar.Fn, tuple[int, int]] | None:
+        """A map/zipmap as a function of two categorical s-ops (its bases, or else its own inputs)."""
+        op = self.graph.op(op_id)
+        if op.kind not in ("map", "zipmap"):
+            return None
+        fn, bases = self.vs.composed(op_id)
+        if len(bases) != 2:
+            fn, bases = op.fn, op.inputs
+            if len(bases) != 2:
+                return None
+        try:
+            if any(self.get(b).cat is None for b in bases):
+                return None
+        except CompileError:
+            return None
+        return fn, (bases[0], bases[1])
+
+    def _factorized(self, sel: Op, fn: scalar.Fn) -> list[list[A.Clause]] | None:
+        """Split a conjunct P(K[j], Q[i]) with K = f(a, b), Q = g(c, e) into disjoint products
+        [A_t(a[j], c[i]) and T_t(b[j], e[i])]: for every pair (a, c) the table over (b, e) is one of few
+        distinct tables T_t (lexicographic orders: all-true, the order on (b, e), all-false). Each product is
+        a head with two small tables; their counts add up to the conjunct's count. Exact: the partition is
+        computed from P itself. A bilinear score cannot do this with one head: equal logits on the selected
+        keys of a strict order over V values need rank ≥ V − 1. Returns None when P does not factor into
+        at most FACTOR_HEADS products, or when the direct table is small enough and not much wider."""
+        used = A.args_of(fn)
+        key_args = [a for a in used if a < sel.n_keys]
+        query_args = [a for a in used if a >= sel.n_keys]
+        if len(key_args) != 1 or len(query_args) != 1:
+            return None
+        k_id, q_id = sel.inputs[key_args[0]], sel.inputs[query_args[0]]
+        sides = []
+        for op_id in (k_id, q_id):
+            side = self._factor_side(op_id)
+            if side is None:
+                return None
+            sides.append(side)
+        (fk, (a_id, b_id)), (fq, (c_id, e_id)) = sides
+        cats = [self.get(i).cat for i in (a_id, b_id, c_id, e_id)]
+        sizes = [len(c) for c in cats]
+        evaluations = sizes[0] * sizes[1] * sizes[2] * sizes[3]
+        if evaluations > FACTOR_EVALUATIONS:
+            return None
+        factored_width = sum(sizes)
+        try:
+            direct_width = len(self.values(k_id)) + len(self.values(q_id))
+            direct_table = len(self.values(k_id)) * len(self.values(q_id))
+        except CompileError:
+            direct_width = direct_table = math.inf
+        if direct_table <= TABLE_LIMIT and 2 * factored_width >= direct_width:
+            return None
+        vals = [_column(list(c)) for c in cats]
+        try:
+            with np.errstate(all="ignore"):
+                kv = np.asarray(scalar.apply_array(fk, (vals[0].reshape(-1, 1), vals[1].reshape(1, -1))))
+                qv = np.asarray(scalar.apply_array(fq, (vals[2].reshape(-1, 1), vals[3].reshape(1, -1))))
+            kv = np.broadcast_to(kv, (sizes[0], sizes[1]))
+            qv = np.broadcast_to(qv, (sizes[2], sizes[3]))
+        except Exception:  # noqa: BLE001 - e.g. a division by zero for some combination: not factored
+            return None
+        for outer in ("ac", "be"):
+            flip = outer == "be"
+            try:
+                parts = _partition(
+                    fn, len(sel.inputs), key_args[0], query_args[0], *((kv.T, qv.T) if flip else (kv, qv))
+                )
+            except Exception:  # noqa: BLE001 - the predicate fails somewhere: not factored
+                return None
+            outer_cats, inner_cats = (
+                ((cats[1], cats[3]), (cats[0], cats[2])) if flip else ((cats[0], cats[2]), (cats[1], cats[3]))
+            )
+            if not parts:
+                continue
+            heads = []
+            for outer_table, inner_table in parts:
+                clauses = []
+                for (kc, qc), table in ((outer_cats, outer_table), (inner_cats, inner_table)):
+                    if not table.all():
+                        clauses.append(A.Clause(kc, qc, table))
+                heads.append(clauses)
+            self.notes.append(
+                f"{sel.label}: the conjunct over {self.graph.op(k_id).label} and {self.graph.op(q_id).label} "
+                f"is split over their factors into {len(heads)} heads"
+            )
+            return heads
+        return None
 
     def _table(self, fn: scalar.Fn, sel: Op, key_args: list[int], query_args: list[int], keys, queries) -> np.ndarray:
         """The conjunct's truth table (key values × query values), vectorized where possible."""
@@ -499,7 +617,10 @@ class Compiler:
             cat = {i + 1: form for i, form in idx.cat.items()}
             self.vs.overrides[op.id] = list(cat)
             return self._with_num(Encoding(list(cat), cat=cat, primary=op.encoding or "categorical"))
-        spec = self.head_for(sel.id)
+        specs = self.heads_for(sel.id)
+        if len(specs) > 1:
+            return self._split_width(op, specs)
+        spec = specs[0]
         attn = self.new_task("attn", f"{op.label} (attention)")
         scratch = self.layout.new(f"{op.label}:bos_weight", attn.id)
         g = A.gap_for(n, 1.0) + math.ceil(2 * math.log(n + 1))
@@ -514,6 +635,31 @@ class Compiler:
         enc, encode = self._output_encoding(op, primary, values, mlp.id)
         points = sorted((n / (w + n), w) for w in values)
         mlp.units = numeric_units({scratch: 1.0}, points, encode)
+        return enc
+
+    def _split_width(self, op: Op, specs: list[A.HeadSpec]) -> Encoding:
+        """A count over disjoint selections: one head each (as in _selector_width), one MLP decoding every
+        head's count into the same numerical dimension (the sum), one-hot by a discretizing MLP if needed."""
+        n = self.max_len
+        g = A.gap_for(n, 1.0) + math.ceil(2 * math.log(n + 1))
+        d = 2 * g
+        values = list(range(n + 1))
+        self.vs.overrides[op.id] = values
+        mlp = self.new_task("mlp", f"{op.label} (count)")
+        dim = self.layout.new(op.label, mlp.id)
+        points = sorted((n / (w + n), w) for w in values)
+        for k, spec in enumerate(specs):
+            attn = self.new_task("attn", f"{op.label} (attention {k + 1}/{len(specs)})")
+            scratch = self.layout.new(f"{op.label}:bos_weight{k + 1}", attn.id)
+            attn.qk_blocks = A.select_logits(spec.clauses, d)
+            A.bos_terms(attn.qk, spec.n_terms * d + math.log(n), d)
+            A.add_outer(attn.ov, {BOS: 1.0}, {scratch: 1.0}, 1.0)
+            mlp.units += numeric_units({scratch: 1.0}, points, lambda w: {dim: float(w)} if w else {})
+        enc = Encoding(values, num={dim: 1.0}, primary="numerical")
+        if op.encoding != "numerical":
+            self.enc[op.id] = enc
+            self.to_categorical(op.id)
+            enc.primary = "categorical"
         return enc
 
     # ---- assembly ------------------------------------------------------------------------------------
@@ -637,6 +783,42 @@ class Compiler:
                     block.mlp.fc_in.weight.copy_(t(w_in.T))
                     block.mlp.fc_out.weight.copy_(t(w_out.T))
         return model
+
+
+def _partition(
+    fn: scalar.Fn, n_args: int, key_arg: int, query_arg: int, kv: np.ndarray, qv: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """P(kv[a, b], qv[c, e]) as Σ_t [t(a, c) = t]·T_t(b, e): for each (a, c) the (b, e) table, grouped by
+    equality (all-false ones dropped). Returns [(outer table over (a, c), T_t)], or None for more than
+    FACTOR_HEADS distinct tables. Evaluated one a at a time (|b|·|c|·|e| booleans)."""
+    n_a, n_b = kv.shape
+    n_c, n_e = qv.shape
+    if n_b * n_c * n_e > FACTOR_CHUNK:
+        return None
+    codes = np.full((n_a, n_c), -1, dtype=np.int64)
+    tables: dict[bytes, int] = {}
+    inner: list[np.ndarray] = []
+    args: list[Any] = [None] * n_args
+    args[query_arg] = qv.reshape(1, n_c, n_e)
+    for a in range(n_a):
+        args[key_arg] = kv[a].reshape(n_b, 1, 1)
+        with np.errstate(all="ignore"):
+            result = np.asarray(scalar.apply_array(fn, tuple(args)))
+        if result.dtype == object:
+            result = np.frompyfunc(bool, 1, 1)(result).astype(bool)
+        blocks = np.broadcast_to(result.astype(bool), (n_b, n_c, n_e)).transpose(1, 0, 2).reshape(n_c, -1)
+        nonzero = blocks.any(axis=1)
+        packed = np.packbits(blocks, axis=1)
+        for c in np.flatnonzero(nonzero):
+            key = packed[c].tobytes()
+            code = tables.get(key)
+            if code is None:
+                if len(tables) == FACTOR_HEADS:
+                    return None
+                code = tables[key] = len(inner)
+                inner.append(blocks[c].reshape(n_b, n_e).copy())
+            codes[a, c] = code
+    return [(codes == t, table) for t, table in enumerate(inner)]
 
 
 def _column(values: list) -> np.ndarray:

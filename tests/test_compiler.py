@@ -96,6 +96,50 @@ def test_exact_at_max_len(name):
     assert float(compiler.verify(program, model, inputs=inputs)) == 1.0
 
 
+SPLIT_CASES = [
+    # sort_freq's keys: a strict order over (count, position), one head per "count <" and "count ==, index <"
+    (
+        "@mode bidirectional; h = -1 * selector_width(select(tokens, tokens, ==));"
+        "k = zipmap(lambda x, i: x + i / 64, h, indices); n = selector_width(select(k, k, <));",
+        "abc",
+    ),
+    # causal, <=, and a conjunct on other s-ops that every head keeps
+    (
+        "k = zipmap(lambda x, i: x + i / 64, tokens, indices);"
+        "n = selector_width(select(k, k, <=) and select(tokens, tokens, !=));",
+        [1, 2, 3],
+    ),
+    # different maps on the key and query sides
+    (
+        "@mode bidirectional; k = zipmap(lambda x, i: x * 100 + i, tokens, indices);"
+        "q = zipmap(lambda x, i: x * 100 + 2 * i, tokens, indices); n = selector_width(select(k, q, >));",
+        [0, 1, 2],
+    ),
+]
+
+
+@pytest.mark.parametrize("source, vocab", SPLIT_CASES)
+def test_count_over_two_maps_is_split_over_their_factors(source, vocab):
+    """A count over a comparison of two zipmaps compiles as a few heads over the zipmaps' inputs instead of a
+    query-key table over their (value-set product) values."""
+    program = rasp.parse(source)
+    model = compiler.compile(program, vocab=vocab, max_len=20)
+    assert any("split over their factors" in note for note in model.spec.notes)
+    assert model.cfg.d_model < 200  # the zipmaps take 60 values: no one-hot of them, no 60 × 60 table
+    inputs = random_inputs(vocab, 20, 60, seed=4) + random_inputs(vocab, 20, 20, seed=5, min_len=20)
+    assert float(compiler.verify(program, model, inputs=inputs)) == 1.0
+    assert float(compiler.verify(program, model.to(dtype=torch.float32), inputs=inputs)) == 1.0
+
+
+def test_sort_freq_at_128():
+    """sort_freq's keys take 129 × 128 values at max_len 128: a 16,512² table unless split (2 heads)."""
+    program = rasp.load(ROOT / "benchmarks" / "tracr_programs" / "sort_freq.rasp")
+    model = compiler.compile(program, vocab="abcd", max_len=128)
+    assert model.cfg.d_model < 500
+    inputs = random_inputs(list("abcd"), 128, 6, seed=6, min_len=120) + [list("abcd" * 32), list("a" * 128)]
+    assert float(compiler.verify(program, model, inputs=inputs)) == 1.0
+
+
 def test_causal_override_and_length_as_map():
     program = rasp.parse("@mode bidirectional; n = length;")
     causal = compiler.compile(program, vocab="ab", max_len=6, causal=True)
