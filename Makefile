@@ -27,5 +27,20 @@ bench: $(STAMP)
 	$(PY) benchmarks/interpreter.py
 	$(PY) benchmarks/compiler.py
 
+# Ours beside Tracr 1.0.0 on Tracr's library programs; Tracr lives in its own venv (never in $(VENV)).
+TRACR_VENV ?= .venv-tracr
+TRACR_PINS := tracr-pypi==1.0.0 jax==0.10.2 jaxlib==0.10.2 dm-haiku==0.0.17 chex==0.1.92 numpy==2.4.6 \
+	einops==0.8.2 networkx==3.6.1 ml_dtypes==0.6.0
+TRACR_STAMP := $(TRACR_VENV)/.installed
+
+$(TRACR_STAMP):
+	test -x $(TRACR_VENV)/bin/python || python3 -m venv $(TRACR_VENV)
+	$(TRACR_VENV)/bin/python -m pip install -q $(TRACR_PINS)
+	touch $(TRACR_STAMP)
+
+.PHONY: bench-tracr
+bench-tracr: $(STAMP) $(TRACR_STAMP)
+	$(PY) benchmarks/compiler.py --max-len 10 32 --n 200 --tracr-python $(TRACR_VENV)/bin/python
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -5,13 +5,24 @@
 
 For each program and max_len: compile time, layers, heads (total / most per layer), residual width,
 widest MLP, parameters (all / non-zero), forward throughput at batch 64 (sequences of length max_len),
-and agreement with the interpreter on n random inputs of every length 1..max_len. Tracr is not installed
-here, so DESIGN §5's measured Tracr figures (max_seq_len 32) are printed beside ours.
+and agreement with the interpreter on n random inputs of every length 1..max_len.
+
+With Tracr at hand (`--tracr-python`, default $TRACR_PYTHON, else .venv-tracr/bin/python if it exists, which
+`make bench-tracr` creates), the same programs and max_lens are then compiled by Tracr in a subprocess
+(benchmarks/tracr_reference.py, whose docstring says how each figure is counted) and a comparison table
+follows: ours / Tracr for compile time, layers, heads, residual width, widest MLP and parameters, Tracr / ours
+as the compile speed-up, our agreement with our interpreter and Tracr's with its own `rasp.evaluate`, and a
+last line saying on how many programs each bar of DESIGN §5 holds. Without Tracr, DESIGN §5's measured Tracr
+figures (max_seq_len 32) are printed beside ours.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -93,6 +104,105 @@ def measure(name: str, max_len: int, n: int, device: str, dtype) -> dict:
     }
 
 
+def default_tracr_python() -> str | None:
+    if os.environ.get("TRACR_PYTHON"):
+        return os.environ["TRACR_PYTHON"]
+    venv = ROOT / ".venv-tracr" / "bin" / "python"
+    return str(venv) if venv.exists() else None
+
+
+def run_tracr(python: str, args) -> list[dict]:
+    """benchmarks/tracr_reference.py under Tracr's python, one JSON row per (program, max_len), as they come."""
+    if shutil.which(python) is None:
+        sys.exit(f"--tracr-python {python}: no such Python (make bench-tracr creates .venv-tracr/bin/python)")
+    command = [python, str(ROOT / "benchmarks" / "tracr_reference.py"), "--max-len", *map(str, args.max_len)]
+    command += ["--n", str(args.n), "--timeout", str(args.tracr_timeout), "--programs", *args.programs]
+    print(f"\nTracr: {' '.join(command)}", flush=True)
+    rows = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT) as proc:
+        for line in proc.stdout:
+            if not line.startswith("{"):
+                continue
+            row = json.loads(line)
+            rows.append(row)
+            extra = f" compile {row['compile_s']:.2f}s" if row["status"] == "ok" else ""
+            print(f"  tracr {row['program']:16s} {row['max_len']:4d} {row['status'][:100]}{extra}", flush=True)
+    if proc.returncode:
+        print(f"  tracr_reference.py exited with status {proc.returncode}")
+    return rows
+
+
+BARS = {  # name: holds(ours, tracr)
+    "compile >=10x": lambda o, t: t["compile_s"] >= 10 * o["compile_s"],
+    "layers <=": lambda o, t: o["layers"] <= t["layers"],
+    "heads <=": lambda o, t: o["heads"] <= t["heads"],
+    "width <=": lambda o, t: o["d_model"] <= t["d_model"],
+    "mlp <=": lambda o, t: o["d_mlp"] <= t["d_mlp"],
+    "params <=": lambda o, t: o["params"] <= t["params"],
+    "ours 100%": lambda o, t: o["agreement"] == 1.0,
+}
+
+
+def compare(rows: list[dict], tracr_rows: list[dict], n: int) -> None:
+    """Ours beside Tracr for every (program, max_len), and how often each bar holds."""
+    tracr = {(r["program"], r["max_len"]): r for r in tracr_rows}
+    print()
+    print(
+        f"Ours vs Tracr (ours/tracr; compile: seconds and Tracr/ours speed-up; agreement on {n} random inputs, "
+        "ours with our interpreter, Tracr's with its own rasp.evaluate)"
+    )
+    header = (
+        f"{'program':16s} {'N':>4s} {'ours s':>7s} {'tracr s':>8s} {'speedup':>8s} {'layers':>7s} {'heads':>7s} "
+        f"{'width':>11s} {'mlp':>11s} {'params':>21s} {'p ratio':>8s} {'ours':>7s} {'tracr':>7s}"
+    )
+    print(header)
+    print("-" * len(header))
+    notes: list[str] = []
+    held: dict[int, dict[str, int]] = {}
+    compared: dict[int, int] = {}
+    for o in rows:
+        name, max_len = o["program"], o["max_len"]
+        t = tracr.get((name, max_len))
+        head = f"{name:16s} {max_len:4d} {o['compile_s']:6.2f}s"
+        if t is None or t["status"] != "ok":
+            status = "not run" if t is None else t["status"]
+            print(f"{head} tracr: {status[:120]}   (ours: agreement {100 * o['agreement']:.1f}%)")
+            continue
+        vocab = VOCABS[name]
+        if t.get("vocab") != vocab:
+            print(f"{head} tracr ran vocabulary {t.get('vocab')}, ours {vocab}: not compared")
+            continue
+        compared[max_len] = compared.get(max_len, 0) + 1
+        counts = held.setdefault(max_len, dict.fromkeys(BARS, 0))
+        for bar, holds in BARS.items():
+            counts[bar] += bool(holds(o, t))
+        agree_t = f"{100 * t['agreement']:.1f}%" if t.get("agreement") is not None else "-"
+        if t.get("agreement") is None and t.get("agreement_status", "ok") != "ok":
+            notes.append(f"{name} {max_len}: Tracr's agreement check {t['agreement_status']}")
+        print(
+            f"{head} {t['compile_s']:7.2f}s {t['compile_s'] / o['compile_s']:7.0f}x "
+            f"{o['layers']:>3d}/{t['layers']:<3d} {o['heads']:>3d}/{t['heads']:<3d} "
+            f"{o['d_model']:>5d}/{t['d_model']:<5d} {o['d_mlp']:>5d}/{t['d_mlp']:<5d} "
+            f"{o['params']:>10d}/{t['params']:<10d} {o['params'] / t['params']:8.3f} "
+            f"{100 * o['agreement']:6.1f}% {agree_t:>7s}",
+            flush=True,
+        )
+    for note in notes:
+        print(note)
+    setup = [t["setup_s"] for t in tracr_rows if t.get("status") == "ok"]
+    if setup:
+        print(
+            f"Tracr's compile times exclude its one-off JAX/Haiku set-up (import and a warm-up compile: "
+            f"{min(setup):.1f}-{max(setup):.1f} s per process)."
+        )
+    for max_len, counts in held.items():
+        total = compared[max_len]
+        print(
+            f"bars at max_len {max_len} ({total} programs compared): "
+            + ", ".join(f"{b} {c}/{total}" for b, c in counts.items())
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -102,6 +212,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--programs", nargs="+", default=ORDER)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--float32", action="store_true", help="run the models in float32 (default float64)")
+    parser.add_argument(
+        "--tracr-python",
+        default=default_tracr_python(),
+        help="python of a virtual environment with Tracr (default $TRACR_PYTHON, else .venv-tracr/bin/python)",
+    )
+    parser.add_argument("--no-tracr", action="store_true", help="do not run Tracr even if it is available")
+    parser.add_argument("--tracr-timeout", type=float, default=300.0, help="seconds per Tracr compile and check")
+    parser.add_argument("--tracr-rows", help="read Tracr's rows from this JSON-lines file instead of running it")
+    parser.add_argument("--save-tracr-rows", help="write Tracr's rows to this JSON-lines file")
     args = parser.parse_args(argv)
     dtype = torch.float32 if args.float32 else torch.float64
     print(
@@ -130,6 +249,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['nonzero']:9d} {r['seq_per_s']:9.0f} {100 * r['agreement']:6.1f}% {tracr:>9s}",
                 flush=True,
             )
+    tracr_rows = None
+    if args.tracr_rows:
+        tracr_rows = [json.loads(line) for line in Path(args.tracr_rows).read_text().splitlines() if line.strip()]
+    elif args.tracr_python and not args.no_tracr:
+        tracr_rows = run_tracr(args.tracr_python, args)
+    if tracr_rows is not None:
+        if args.save_tracr_rows:
+            Path(args.save_tracr_rows).write_text("".join(json.dumps(r) + "\n" for r in tracr_rows))
+        compare(rows, tracr_rows, args.n)
+        return 0
     print()
     print("Tracr 1.0.0 reference (DESIGN §5, max_seq_len 32):")
     print(f"  compile time: {TRACR['compile']}")

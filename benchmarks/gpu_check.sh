@@ -14,13 +14,13 @@ else
   export PYTHONPATH=$PWD
 fi
 export PYTHONUNBUFFERED=1
-BENCH_SECONDS=${BENCH_SECONDS:-150}
-PAPER_SECONDS=${PAPER_SECONDS:-330}
+BENCH_SECONDS=${BENCH_SECONDS:-200}
+PAPER_SECONDS=${PAPER_SECONDS:-310}
 PAPER_TASKS=${PAPER_TASKS:-binary_majority aa_star zot_02}
 PAPER_DIR=${PAPER_DIR:-/tmp/paper}
 DEVICE=${DEVICE:-cuda}
-BENCH_ARGS=${BENCH_ARGS:---max-len 10 32 128 --n 1000}
-PAPER_ARGS=${PAPER_ARGS:-}  # e.g. --steps 20 for a dry run
+BENCH_ARGS=${BENCH_ARGS:---max-len 10 32 128 --n 1000 --no-tracr}
+PAPER_ARGS=${PAPER_ARGS:---steps 20000}  # 20k of the protocol's 30k: fits a 15-minute device budget
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$OUT/gpu.txt"
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$OUT/gpu.txt"
