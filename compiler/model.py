@@ -86,14 +86,19 @@ class Attention(nn.Module):
         self.W_O = nn.Parameter(torch.randn(n_heads, d_head, d_model) * 0.02)
         self.b_O = nn.Parameter(torch.zeros(d_model)) if bias else None
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, cache: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`cache` (generation): keys and values of the positions before x's, extended in place with x's."""
         q = torch.einsum("btd,hde->bhte", x, self.W_Q)
         k = torch.einsum("btd,hde->bhte", x, self.W_K)
         v = torch.einsum("btd,hde->bhte", x, self.W_V)
+        if cache is not None:
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
         scores = torch.einsum("bhte,bhse->bhts", q, k) * self.scale
         if self.causal:
-            t = x.shape[1]
-            mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
+            t, s = q.shape[2], k.shape[2]  # query i is position s - t + i: it sees keys up to there
+            mask = torch.ones(t, s, dtype=torch.bool, device=x.device).tril(diagonal=s - t)
             scores = scores.masked_fill(~mask, float("-inf"))
         pattern = scores.softmax(dim=-1)  # batch × heads × query × key
         z = torch.einsum("bhts,bhse->bhte", pattern, v)
@@ -122,10 +127,10 @@ class Block(nn.Module):
         self.mlp = MLP(cfg.d_model, d_mlp, cfg.bias) if d_mlp else None
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(self, x: torch.Tensor, cache: dict | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         pattern = None
         if self.attn is not None:
-            out, pattern = self.attn(self.ln1(x))
+            out, pattern = self.attn(self.ln1(x), cache)
             x = x + self.drop(out)
         if self.mlp is not None:
             x = x + self.drop(self.mlp(self.ln2(x)))
@@ -173,22 +178,32 @@ class CausalTransformer(nn.Module):
 
     # ---- the network ----------------------------------------------------------------------------
 
-    def residual(self, ids: torch.Tensor, positions: torch.Tensor | None = None, return_attention: bool = False):
-        """The residual stream after the last block (and, on request, every layer's attention pattern)."""
+    def residual(
+        self,
+        ids: torch.Tensor,
+        positions: torch.Tensor | None = None,
+        return_attention: bool = False,
+        cache: KVCache | None = None,
+    ):
+        """The residual stream after the last block (and, on request, every layer's attention pattern).
+        With a `cache`, `ids` continue the positions already in it, and it is extended with theirs."""
+        start = cache.length if cache is not None else 0
         x = self.tok_emb(ids)
         if self.pos_emb is not None:
             if positions is None:
-                if ids.shape[1] > self.cfg.max_len + 1:
+                if start + ids.shape[1] > self.cfg.max_len + 1:
                     raise RaspInputError(
-                        f"a sequence of {ids.shape[1]} positions is longer than the model's "
+                        f"a sequence of {start + ids.shape[1]} positions is longer than the model's "
                         f"{self.cfg.max_len + 1} (max_len {self.cfg.max_len} and BOS)"
                     )
-                positions = torch.arange(ids.shape[1], device=ids.device)
+                positions = torch.arange(start, start + ids.shape[1], device=ids.device)
             x = x + self.pos_emb(positions)
         patterns = []
-        for block in self.blocks:
-            x, pattern = block(x)
+        for layer, block in enumerate(self.blocks):
+            x, pattern = block(x, cache.layers[layer] if cache is not None else None)
             patterns.append(pattern)
+        if cache is not None:
+            cache.length += ids.shape[1]
         return (x, patterns) if return_attention else x
 
     def forward(self, ids: torch.Tensor, positions: torch.Tensor | None = None, return_attention: bool = False):
@@ -275,15 +290,33 @@ class CausalTransformer(nn.Module):
         return results
 
     @torch.no_grad()
-    def generate(self, prompt: Sequence[Any], max_new: int = 32, stop: Any = None) -> list:
+    def generate(self, prompt: Sequence[Any], max_new: int = 32, stop: Any = None, use_cache: bool = True) -> list:
         """Next-token generation: append the output at the last position until `stop` (included) or
-        `max_new` tokens or max_len. Returns the new tokens."""
+        `max_new` tokens or max_len. Returns the new tokens.
+
+        A causal model keeps a KV cache, so each new token costs one position's forward pass, not the whole
+        sequence's; a bidirectional one (whose earlier outputs depend on later tokens) reruns the sequence."""
         spec = self._spec()
         sequence, new = list(prompt), []
+        cache = KVCache(len(self.blocks)) if use_cache and self.cfg.causal else None
         while len(new) < max_new and sequence and len(sequence) <= spec.max_len:
-            token = self.run(sequence)[-1]
+            if cache is None:
+                token = self.run(sequence)[-1]
+            else:
+                unread = self.encode(sequence)[cache.length :]  # BOS and the prompt, then one token a step
+                x = self.residual(torch.tensor([unread], device=self.device), cache=cache)
+                logits = self.unembed(self.ln_f(x[:, -1:]))[0].to("cpu", torch.float64)
+                token = self.decode(logits)[0]
             sequence.append(token)
             new.append(token)
             if stop is not None and token == stop:
                 break
         return new
+
+
+class KVCache:
+    """Keys and values of the positions a causal model has already read, per layer (for `generate`)."""
+
+    def __init__(self, n_layers: int):
+        self.layers: list[dict] = [{} for _ in range(n_layers)]
+        self.length = 0

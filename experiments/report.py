@@ -162,7 +162,7 @@ def write_markdown(
     total = sum(r.seconds for r in rows)
     lines.append("")
     lines.append(
-        f"Compute: {total / 60:.1f} CPU-minutes of runs"
+        f"Compute: {total / 60:.1f} minutes of runs (summed over runs that ran in parallel)"
         + (f"; wall time {wall_seconds / 60:.1f} min." if wall_seconds else ".")
     )
     bins = rows[0].bins if rows else []

@@ -155,6 +155,33 @@ def test_generate_and_devices():
     assert model.run_batch([list("ab"), [], list("bba")]) == program.run_batch([list("ab"), [], list("bba")])
 
 
+def test_generate_with_kv_cache_matches_rerunning_and_the_interpreter():
+    program = rasp.load(ROOT / "programs" / "sort.rasp")
+    vocab = [*range(12), ">", "."]
+    model = compiler.compile(program, vocab=vocab, max_len=16)
+    for prompt in ([5, 3, 9, 1, ">"], [7, ">"], [11, 0, 4, 8, 2, 6, ">"]):
+        expected = program.generate(prompt, max_new=10, stop=".")
+        assert model.generate(prompt, max_new=10, stop=".") == expected
+        assert model.generate(prompt, max_new=10, stop=".", use_cache=False) == expected
+    # the cache stops at max_len like the plain loop
+    long_prompt = [*range(10), ">"]
+    assert model.generate(long_prompt, max_new=20) == model.generate(long_prompt, max_new=20, use_cache=False)
+
+
+def test_kv_cache_forward_equals_full_forward():
+    import torch
+
+    torch.manual_seed(0)
+    cfg = TransformerConfig(vocab_size=7, max_len=12, d_model=16, n_layers=2, n_heads=2, layer_norm=True, bias=True)
+    model = CausalTransformer(cfg).double().eval()
+    ids = torch.randint(0, 7, (3, 10))
+    full = model.residual(ids)
+    cache = compiler.model.KVCache(cfg.n_layers)
+    pieces = [model.residual(ids[:, a:b], cache=cache) for a, b in ((0, 4), (4, 5), (5, 10))]
+    assert cache.length == 10
+    assert torch.allclose(torch.cat(pieces, dim=1), full, atol=1e-12)
+
+
 # ---- refusals and input errors -----------------------------------------------------------------------
 
 
