@@ -34,23 +34,7 @@ import compiler  # noqa: E402
 import rasp  # noqa: E402
 
 PROGRAMS = ROOT / "benchmarks" / "tracr_programs"
-VOCABS = {
-    "length": list("abcd"),
-    "reverse": list("abcd"),
-    "hist": list("abcd"),
-    "sort_unique": [1, 2, 3, 4, 5, 6, 7, 8],
-    "sort": [1, 2, 3, 4, 5],
-    "sort_freq": list("abcd"),
-    "frac_prevs": list("abx"),
-    "pair_balance": list("()x"),
-    "shuffle_dyck": list("()x"),
-    "shuffle_dyck2": list("(){}x"),
-    "shift_by": list("abc"),
-    "detect_pattern": list("abc"),
-    "count_less_freq": list("abcd"),
-    "count": list("abc"),
-}
-ORDER = list(VOCABS)
+from tracr_vocabs import ORDER, VOCABS  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 # DESIGN.md §5: Tracr 1.0.0 on its own library programs, max_seq_len 32, default settings.
 TRACR = {

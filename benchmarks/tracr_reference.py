@@ -21,8 +21,8 @@ an out-of-memory kill costs only that row. Conventions (chosen to match benchmar
 - programs: built with `tracr.compiler.lib` with the parameters of benchmarks/tracr_programs/*.rasp (sort and
   sort_freq with max_seq_len=128 in their tie-breaking keys, as there), compiled with
   `compiling.compile_rasp_to_model(program, vocab, max_seq_len=max_len)` and Tracr's defaults otherwise
-  (non-causal, compiler_bos "compiler_bos", mlp_exactness 100). The vocabularies are VOCABS below, a copy of
-  benchmarks/compiler.py's (each row reports its vocabulary so that the caller can check they agree).
+  (non-causal, compiler_bos "compiler_bos", mlp_exactness 100). The vocabularies are benchmarks/tracr_vocabs.py's,
+  shared with benchmarks/compiler.py (each row reports its vocabulary so that the caller can check they agree).
 - compile_s: wall time of `compile_rasp_to_model` alone, after a warm-up compile of a small program in the same
   process, so JAX/Haiku's one-off set-up is not in it; setup_s is the import plus that warm-up compile.
 - layers: Tracr's `model_config.num_layers`. Tracr's model is a list of `layer_i` blocks, each an attention
@@ -57,24 +57,7 @@ import subprocess
 import sys
 import time
 
-# Must match benchmarks/compiler.py's VOCABS.
-VOCABS = {
-    "length": list("abcd"),
-    "reverse": list("abcd"),
-    "hist": list("abcd"),
-    "sort_unique": [1, 2, 3, 4, 5, 6, 7, 8],
-    "sort": [1, 2, 3, 4, 5],
-    "sort_freq": list("abcd"),
-    "frac_prevs": list("abx"),
-    "pair_balance": list("()x"),
-    "shuffle_dyck": list("()x"),
-    "shuffle_dyck2": list("(){}x"),
-    "shift_by": list("abc"),
-    "detect_pattern": list("abc"),
-    "count_less_freq": list("abcd"),
-    "count": list("abc"),
-}
-ORDER = list(VOCABS)
+from tracr_vocabs import ORDER, VOCABS  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def build(name: str):

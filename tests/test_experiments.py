@@ -73,6 +73,13 @@ def test_a_run_trains_evaluates_and_is_deterministic(tmp_path):
     assert first["bins"] == second["bins"] and first["history"] == second["history"]
 
 
+def test_early_stop_waits_for_min_steps():
+    # stop_at 0: every evaluation qualifies, so the run ends at the first one past min_steps
+    for min_steps, stopped_at in ((0, 6), (12, 12), (60, 60)):
+        profile = TINY.with_(steps=60, min_steps=min_steps, stop_at=0.0)
+        assert Run(RunSpec("binary_majority", "nope", 0, profile, TINY.architecture)).execute()["steps"] == stopped_at
+
+
 def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
     spec = RunSpec("parity", "nope", 0, TINY, TINY.architecture)
     run = Run(spec, tmp_path)
