@@ -130,7 +130,7 @@ class Run:
                 if self.progress:
                     self.progress(self, loss.item(), accuracy, time.perf_counter() - started)
                 self.save()
-                if accuracy >= profile.converged_at and self.step >= profile.min_steps:
+                if accuracy >= profile.stop_at and self.step >= profile.min_steps:
                     break
 
     @torch.no_grad()
