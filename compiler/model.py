@@ -206,10 +206,16 @@ class CausalTransformer(nn.Module):
             cache.length += ids.shape[1]
         return (x, patterns) if return_attention else x
 
-    def forward(self, ids: torch.Tensor, positions: torch.Tensor | None = None, return_attention: bool = False):
+    def forward(
+        self,
+        ids: torch.Tensor,
+        positions: torch.Tensor | None = None,
+        return_attention: bool = False,
+        cache: KVCache | None = None,
+    ):
         """Logits for each position; with `return_attention`, also a list of per-layer patterns
-        (batch × heads × query × key, None for a layer without attention)."""
-        x, patterns = self.residual(ids, positions, return_attention=True)
+        (batch × heads × query × key, None for a layer without attention); `cache` as in `residual`."""
+        x, patterns = self.residual(ids, positions, return_attention=True, cache=cache)
         logits = self.unembed(self.ln_f(x))
         return (logits, patterns) if return_attention else logits
 
@@ -304,9 +310,8 @@ class CausalTransformer(nn.Module):
                 token = self.run(sequence)[-1]
             else:
                 unread = self.encode(sequence)[cache.length :]  # BOS and the prompt, then one token a step
-                x = self.residual(torch.tensor([unread], device=self.device), cache=cache)
-                logits = self.unembed(self.ln_f(x[:, -1:]))[0].to("cpu", torch.float64)
-                token = self.decode(logits)[0]
+                logits = self(torch.tensor([unread], device=self.device), cache=cache)[0, -1:]
+                token = self.decode(logits.to("cpu", torch.float64))[0]
             sequence.append(token)
             new.append(token)
             if stop is not None and token == stop:

@@ -13,7 +13,7 @@ from rasp.errors import RaspInputError
 # Six tasks with both predicted outcomes, for the README's first run (a few minutes on 2 CPU cores): quick
 # profile with fewer steps. ✓✓ binary_majority, dyck_2; ✓ APE / ✗ NoPE tomita_4, aa_star, abab_star; ✗✗ tomita_5.
 DEMO_TASKS = ("binary_majority", "dyck_2", "tomita_4", "aa_star", "abab_star", "tomita_5")
-DEMO_STEPS = {"steps": 2000, "min_steps": 2000}
+DEMO_STEPS = 2000
 
 
 def _tasks(names: list[str], suite: str) -> list[str]:
@@ -44,7 +44,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             raise RaspInputError(f"unknown positional encoding '{pe}'; expected {', '.join(PE_KINDS)}")
     profile = PROFILES[args.profile]
     if args.suite == "demo" and not args.tasks and args.steps is None:
-        profile = profile.with_(**DEMO_STEPS)
+        profile = with_steps(profile, DEMO_STEPS)
     profile = with_steps(profile, args.steps)
     tasks = _tasks(args.tasks, args.suite)
     out = Path(args.out or f"runs/{args.suite if not args.tasks else 'custom'}-{profile.name}")

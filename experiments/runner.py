@@ -182,4 +182,8 @@ def _run_ray(todo: list[Job], out_dir: Path, device: str, record) -> None:
 
 
 def with_steps(profile: Profile, steps: int | None) -> Profile:
-    return profile if steps is None else replace(profile, steps=steps)
+    """The profile with another step budget; one that trains its whole schedule (quick) keeps doing so."""
+    if steps is None:
+        return profile
+    min_steps = steps if profile.min_steps >= profile.steps else min(profile.min_steps, steps)
+    return replace(profile, steps=steps, min_steps=min_steps)

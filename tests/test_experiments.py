@@ -140,3 +140,11 @@ def test_a_checkpoint_from_another_model_is_set_aside(tmp_path):
     other.checkpoint = run.checkpoint  # same file, different shapes
     assert not other.resume()
     assert run.checkpoint.with_suffix(".stale").exists() and not run.checkpoint.exists()
+
+
+def test_a_step_override_keeps_the_quick_profile_on_its_whole_schedule():
+    from experiments.runner import with_steps
+
+    assert with_steps(QUICK, 1000).min_steps == 1000
+    assert with_steps(TINY.with_(steps=60, min_steps=12), 30).min_steps == 12
+    assert with_steps(TINY.with_(steps=60, min_steps=12), 6).min_steps == 6
