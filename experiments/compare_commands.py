@@ -23,7 +23,8 @@ def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
     import rasp
     from compiler.commands import _vocab
 
-    from .compiled import INITS, ProgramTask, compare_attention, format_table, train_on_program
+    from .attention_maps import compare_attention, format_table
+    from .compiled import INITS, ProgramTask, train_on_program
 
     if args.init not in INITS:
         raise RaspInputError(f"--init must be one of {', '.join(INITS)}")
