@@ -56,17 +56,16 @@ def collate(
     """Pad to the longest example; with `rng`, shift each sequence's positions by a random offset."""
     width = max(len(e.tokens) for e in examples)
     pad = vocab.index[PAD]
-    ids = torch.full((len(examples), width), pad, dtype=torch.long)
-    targets = torch.full((len(examples), width), IGNORE, dtype=torch.long)
-    positions = torch.zeros((len(examples), width), dtype=torch.long)
-    for row, example in enumerate(examples):
+    ids, targets, offsets = [], [], []
+    for example in examples:
         n = len(example.tokens)
-        ids[row, :n] = torch.tensor(vocab.encode(example.tokens))
-        targets[row, :n] = torch.tensor([IGNORE if t is None else vocab.index[t] for t in example.targets])
+        ids.append(vocab.encode(example.tokens) + [pad] * (width - n))
+        targets.append([IGNORE if t is None else vocab.index[t] for t in example.targets] + [IGNORE] * (width - n))
         offset = 0
         if rng is not None and max_positions is not None and max_positions > n:
             offset = rng.randint(0, max_positions - n)
-        positions[row, :] = torch.arange(width) + offset
+        offsets.append(offset)
+    positions = torch.arange(width) + torch.tensor(offsets).unsqueeze(1)
     if max_positions is not None:
         positions.clamp_(max=max_positions - 1)  # padding past the table's end (never scored)
-    return Batch(ids, targets, positions)
+    return Batch(torch.tensor(ids), torch.tensor(targets), positions)

@@ -7,6 +7,8 @@ and, after every prefix (the empty one included), predicts the set of symbols th
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,8 +54,14 @@ class Dfa:
 
     def allowed(self, state) -> str:
         """The next-symbol set after reaching `state`, as a sorted string (END last)."""
-        symbols = "".join(c for c in self.alphabet if (n := self.step(state, c)) is not None and n in self._live)
-        return symbols + (END if self.accepting(state) else "")
+        if state not in self._allowed:
+            symbols = "".join(c for c in self.alphabet if (n := self.step(state, c)) is not None and n in self._live)
+            self._allowed[state] = symbols + (END if self.accepting(state) else "")
+        return self._allowed[state]
+
+    @cached_property
+    def _allowed(self) -> dict:
+        return {}
 
     def labels(self, string: str) -> list[str]:
         """Next-symbol sets after each prefix: len(string) + 1 labels, the empty prefix first."""
@@ -83,28 +91,45 @@ class Dfa:
         return moves
 
     @cached_property
-    def _count_cache(self) -> dict:
+    def _choices_cache(self) -> dict:
         return {}
 
     def sample(self, rng: random.Random, length: int) -> str | None:
         """A uniformly random string of the language of exactly `length` symbols (None if there is none)."""
-        if length not in self._count_cache:
-            self._count_cache[length] = self._counts(length)
-        counts = self._count_cache[length]
-        if counts[0].get(self.start, 0) == 0:
+        if length == 0:
+            return "" if self.start in self._live and self.accepting(self.start) else None
+        if length not in self._choices_cache:
+            self._choices_cache[length] = self._choices(length)
+        choices = self._choices_cache[length]
+        if self.start not in choices[0]:
             return None
         state, out = self.start, []
         for position in range(length):
-            following = counts[position + 1]
-            options = [(symbol, nxt, following[nxt]) for symbol, nxt in self._moves[state] if nxt in following]
-            pick = rng.randrange(sum(w for _, _, w in options))
-            for symbol, nxt, weight in options:
-                if pick < weight:
-                    out.append(symbol)
-                    state = nxt
-                    break
-                pick -= weight
+            symbols, following, cumulative = choices[position][state]
+            pick = bisect.bisect_right(cumulative, rng.randrange(cumulative[-1]))
+            out.append(symbols[pick])
+            state = following[pick]
         return "".join(out)
+
+    def _choices(self, length: int) -> list[dict]:
+        """choices[i][state]: the moves from `state` at position i that can still end in an accepted string of
+        `length` symbols, as (symbols, next states, cumulative counts of such completions) — weights that make
+        the string uniform among those of the language."""
+        counts = self._counts(length)
+        choices: list[dict] = []
+        for position in range(length):
+            table = {}
+            following = counts[position + 1]
+            for state in counts[position]:
+                moves = [(c, n, following[n]) for c, n in self._moves[state] if n in following]
+                if moves:
+                    table[state] = (
+                        [c for c, _, _ in moves],
+                        [n for _, n, _ in moves],
+                        list(itertools.accumulate(w for _, _, w in moves)),
+                    )
+            choices.append(table)
+        return choices
 
     def _counts(self, length: int) -> list[dict]:
         """counts[i][state]: number of accepted completions of length `length - i` from `state`."""
