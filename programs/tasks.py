@@ -95,7 +95,9 @@ class Task:
 
 
 def _natural(token: str):
-    return (0, int(token), "") if token.isdigit() else (1, 0, token)
+    """Numbers in numeric order, then the rest; the token itself breaks ties ("1" and "01"), so the order (and
+    every token id) is the same in every process, whatever the set's iteration order."""
+    return (0, int(token), token) if token.isdigit() else (1, 0, token)
 
 
 # ---- algorithmic tasks (Huang et al. 2025) ---------------------------------------------------------

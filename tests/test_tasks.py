@@ -1,8 +1,10 @@
 """The task suite: languages against independent definitions, and examples in the documented format."""
 
 import itertools
+import os
 import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +145,24 @@ def test_every_task_has_examples_in_every_bin_of_the_profiles(profile_name):
         for low, high in (profile.train_lengths, *profile.test_bins):
             example = task.sample(random.Random(0), low, high)
             assert low <= example.input_length or task.family != "algorithmic"
+
+
+def test_vocabularies_do_not_depend_on_the_hash_seed():
+    # token ids come from the vocabulary order; a set-order tie once made tomita_5's ids differ between processes
+    import subprocess
+    import sys
+
+    script = "from programs.tasks import TASKS, get_task; print([get_task(t).vocabulary for t in TASKS])"
+    root = Path(__file__).resolve().parent.parent
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(8)
+    }
+    assert len(outputs) == 1
