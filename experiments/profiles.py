@@ -32,9 +32,14 @@ class Profile:
         Architecture, ...
     ]  # --sweep tries these smallest first, keeping the first to reach 100% in-distribution
     steps: int
-    min_steps: int = 0  # no early stop before this many steps (so every position row gets trained)
+    min_steps: int = 0  # no early stop before this many steps of a schedule (quick: = steps, the whole schedule)
     converged_at: float = 1.0  # held-out in-distribution exact match that counts as "reached 100%"
     stop_at: float = 1.0  # held-out exact match that stops training early (the protocol: 100%)
+    extensions: int = 0  # more schedules for a run that ends one below converged_at but at or above extend_from
+    extend_from: float = 1.0
+    extension_rate: float = 1.0  # an extension's peak learning rate, as a fraction of the first schedule's
+    give_up_below: float = 0.0  # a run whose held-out exact match is still below this after this fraction
+    give_up_after: float = 1.0  # of its first schedule stops there (it would end without an outcome anyway)
     batch_size: int = 64
     eval_examples: int = 2000  # per bin
     eval_every: int = 250
@@ -66,6 +71,16 @@ QUICK = Profile(
     # stop at 3,000 of 4,000 steps, 78.5% after the full 3,500; docs/experiments.md).
     steps=3500,
     min_steps=3500,
+    # A run that ends its schedule at 75-99% gets up to two more, from a quarter of the peak rate: most rows the
+    # first schedule leaves short of 99% then converge (one extension: tomita_5 NoPE 85.9% -> 99.2%, copy_repeat NoPE
+    # 86.3% -> 99.6%, aa_star NoPE 85.9% -> 100%; restarting at the full rate wrecked aa_star and tomita_6 NoPE:
+    # 86% -> 0%, 91% -> 0%). A run still below 5% halfway
+    # through gives up (addition_hints_reversed: 1%, 380 s per run).
+    extensions=2,
+    extend_from=0.75,
+    extension_rate=0.25,
+    give_up_below=0.05,
+    give_up_after=0.5,
     eval_examples=200,
     eval_every=250,
     converged_at=0.99,  # a CPU budget: seeds at >= 99% in-distribution count as converged

@@ -63,7 +63,7 @@ def _progress_lines(run: Run, loss: float, accuracy: float, seconds: float) -> N
     profile = run.spec.profile
     if run.step % (10 * profile.eval_every) == 0:
         print(
-            f"    {run.spec.key}: step {run.step}/{profile.steps}, loss {loss:.4f}, "
+            f"    {run.spec.key}: step {run.step}/{run.step_limit}, loss {loss:.4f}, "
             f"held-out {accuracy * 100:.1f}% ({seconds:.0f}s)",
             flush=True,
         )

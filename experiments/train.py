@@ -94,9 +94,16 @@ class Run:
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=spec.architecture.lr, weight_decay=profile.weight_decay
         )
-        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda step: 1 - step / profile.steps)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._rate)
         self.step = 0
+        self.step_limit = profile.steps
         self.history: list[dict] = []
+
+    def _rate(self, step: int) -> float:
+        """Linear from the peak to 0 over the schedule; an extension (see `train`) again, from a lower peak."""
+        profile = self.spec.profile
+        peak = 1.0 if step < profile.steps else profile.extension_rate
+        return peak * (1 - step % profile.steps / profile.steps)
 
     # ---- data -----------------------------------------------------------------------------------
 
@@ -107,11 +114,21 @@ class Run:
     # ---- training -------------------------------------------------------------------------------
 
     def train(self) -> None:
+        """Train over the profile's linear schedule; a run that ends it short of convergence but close to it
+        (`Profile.extend_from`) gets up to `Profile.extensions` more schedules, each restarting at the peak rate."""
         profile = self.spec.profile
         rng = random.Random(self.spec.seed * 1_000_003 + self.step)
         held_out = self.batch(random.Random(self.spec.seed + 7), profile.train_lengths, 256, offsets=False)
         started = time.perf_counter()
-        while self.step < profile.steps:
+        self.step_limit = profile.steps * max(1, math.ceil(self.step / profile.steps))
+        while not self._train_until(self.step_limit, rng, held_out, started) and self._extend():
+            self.step_limit += profile.steps
+
+    def _train_until(self, limit: int, rng: random.Random, held_out: Batch, started: float) -> bool:
+        """Train up to step `limit`; True if it stopped early (held-out accuracy reached `stop_at`, or stayed below
+        `give_up_below` for `give_up_after` steps)."""
+        profile = self.spec.profile
+        while self.step < limit:
             self.model.train()
             batch = self.batch(rng, profile.train_lengths, profile.batch_size, offsets=self.spec.pe != "nope")
             logits = self.model(batch.ids, positions=batch.positions)
@@ -124,14 +141,30 @@ class Run:
             self.optimizer.step()
             self.schedule.step()
             self.step += 1
-            if self.step % profile.eval_every == 0 or self.step == profile.steps:
+            if self.step % profile.eval_every == 0 or self.step == limit:
                 accuracy = self.accuracy(held_out)
                 self.history.append({"step": self.step, "loss": loss.item(), "train_accuracy": accuracy})
                 if self.progress:
                     self.progress(self, loss.item(), accuracy, time.perf_counter() - started)
                 self.save()
-                if accuracy >= profile.stop_at and self.step >= profile.min_steps:
-                    break
+                into_schedule = self.step - (limit - profile.steps)  # min_steps counts from this schedule's start
+                if accuracy >= profile.stop_at and into_schedule >= profile.min_steps:
+                    return True
+                first = limit == profile.steps
+                if (
+                    first
+                    and accuracy < profile.give_up_below
+                    and into_schedule >= profile.give_up_after * profile.steps
+                ):
+                    return True  # learned nothing: it would end without an outcome anyway
+        return False
+
+    def _extend(self) -> bool:
+        profile = self.spec.profile
+        if not self.history or self.step // profile.steps > profile.extensions:
+            return False
+        accuracy = self.history[-1]["train_accuracy"]
+        return profile.extend_from <= accuracy < profile.converged_at
 
     @torch.no_grad()
     def accuracy(self, batch: Batch) -> float:

@@ -22,6 +22,8 @@ TINY = QUICK.with_(
     batch_size=8,
     eval_examples=16,
     eval_every=6,
+    extensions=0,  # the tests that need extensions or giving up set them
+    give_up_below=0.0,
 )
 
 
@@ -78,6 +80,42 @@ def test_early_stop_waits_for_min_steps():
     for min_steps, stopped_at in ((0, 6), (12, 12), (60, 60)):
         profile = TINY.with_(steps=60, min_steps=min_steps, stop_at=0.0)
         assert Run(RunSpec("binary_majority", "nope", 0, profile, TINY.architecture)).execute()["steps"] == stopped_at
+
+
+def test_a_run_short_of_convergence_gets_its_extensions(tmp_path):
+    never = TINY.with_(converged_at=1.01, stop_at=1.01)  # no run converges
+    for extensions, extend_from, steps in ((2, 0.0, 36), (2, 1.01, 12), (0, 0.0, 12)):
+        profile = never.with_(extensions=extensions, extend_from=extend_from)
+        assert Run(RunSpec("binary_majority", "nope", 0, profile, TINY.architecture)).execute()["steps"] == steps
+    # each extension restarts the linear schedule, from `extension_rate` times the peak
+    rates = []
+    profile = never.with_(extensions=1, extend_from=0.0, extension_rate=0.5)
+    run = Run(RunSpec("binary_majority", "nope", 0, profile, TINY.architecture), tmp_path)
+    run.progress = lambda r, *_: rates.append(r.optimizer.param_groups[0]["lr"] / TINY.architecture.lr)
+    run.train()
+    assert rates == pytest.approx([0.5, 0.5, 0.25, 0.5]) and run.step == 24
+    # an extension interrupted half way (last checkpoint at step 18) resumes inside it and ends at step 24
+    spec = RunSpec("binary_majority", "nope", 1, profile, TINY.architecture)
+    interrupted = Run(spec, tmp_path)
+
+    def interrupt(r, *_):
+        if r.step == 24:
+            raise KeyboardInterrupt
+
+    interrupted.progress = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.train()
+    resumed = Run(spec, tmp_path)
+    assert resumed.resume() and resumed.step == 18
+    resumed.train()
+    assert resumed.step == 24 and [h["step"] for h in resumed.history] == [6, 12, 18, 24]
+
+
+def test_a_run_that_learns_nothing_gives_up():
+    hopeless = TINY.with_(steps=60, stop_at=1.01, give_up_below=1.01, give_up_after=0.4)  # every reading is "below"
+    assert Run(RunSpec("binary_majority", "nope", 0, hopeless, TINY.architecture)).execute()["steps"] == 24
+    patient = hopeless.with_(give_up_below=0.0)
+    assert Run(RunSpec("binary_majority", "nope", 0, patient, TINY.architecture)).execute()["steps"] == 60
 
 
 def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
