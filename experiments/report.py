@@ -140,6 +140,13 @@ def write_csv(rows: list[Row], path: Path) -> None:
             )
 
 
+def agreeing_at(rows: list[Row], k: int) -> int:
+    """Rows (of those judged) whose outcome, read at bin k instead of the longest, matches the prediction."""
+    return sum(
+        (r.accuracies[k] >= GENERALIZES) == r.prediction.ok for r in rows if r.agrees is not None and r.accuracies
+    )
+
+
 def write_markdown(
     rows: list[Row], path: Path, title: str, wall_seconds: float | None, converged_at: float = 1.0
 ) -> dict:
@@ -151,6 +158,10 @@ def write_markdown(
         f"**Agreement: {len(agreeing)}/{len(judged)} = {rate * 100:.0f}%** of task × encoding rows where the outcome "
         "matches the prediction."
     )
+    bins = rows[0].bins if rows else []
+    if len(bins) > 2:  # the same criterion applied to each bin past training: how the agreement moves with length
+        by_bin = ", ".join(f"{a}–{b}: {agreeing_at(rows, k)}/{len(judged)}" for k, (a, b) in enumerate(bins) if k)
+        lines += ["", f"The criterion applied to each bin beyond the training lengths instead of the longest: {by_bin}."]
     lines.append("")
     lines.append(
         f"Criterion: *generalizes* = mean exact-match accuracy ≥ {GENERALIZES * 100:.0f}% on the longest test bin, over the "
@@ -165,7 +176,6 @@ def write_markdown(
         f"Compute: {total / 60:.1f} minutes of runs (summed over runs that ran in parallel)"
         + (f"; wall time {wall_seconds / 60:.1f} min." if wall_seconds else ".")
     )
-    bins = rows[0].bins if rows else []
     lines += [
         "",
         f"| task | pe | predicted | paper pred. | accuracy % ({' / '.join(f'{a}–{b}' for a, b in bins)}) | paper % | seeds ok/failed | outcome | agrees |",

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from experiments.data import IGNORE, Vocabulary, collate  # noqa: E402
 from experiments.profiles import QUICK, Architecture  # noqa: E402
-from experiments.report import GENERALIZES, write_report  # noqa: E402
+from experiments.report import GENERALIZES, agreeing_at, build_rows, write_report  # noqa: E402
 from experiments.runner import RESULTS, finished_jobs, plan, run_jobs  # noqa: E402
 from experiments.train import Run, RunSpec, exact_match, position_regularizer  # noqa: E402
 from programs.tasks import get_task  # noqa: E402
@@ -153,6 +153,16 @@ def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
     assert "Agreement: 4/4" in report and f"{GENERALIZES * 100:.0f}%" in report
     assert (tmp_path / "report.csv").read_text().count("\n") == 5
     assert (tmp_path / "accuracy_by_length.png").stat().st_size > 1000
+
+
+def test_agreement_read_at_each_bin():
+    def record(task, accuracies):
+        bins = [{"bin": [1 + 16 * k, 16 * (k + 1)], "accuracy": a} for k, a in enumerate(accuracies)]
+        return {"task": task, "pe": "ape", "converged": True, "seconds": 1.0, "bins": bins}
+
+    # binary_majority is predicted ✓ and holds at 2× only; copy_repeat is predicted ✗ and fails at both
+    rows = build_rows([record("binary_majority", [1.0, 0.9, 0.5]), record("copy_repeat", [1.0, 0.2, 0.1])])
+    assert [agreeing_at(rows, k) for k in (1, 2)] == [2, 1]
 
 
 @pytest.mark.slow  # starting Ray takes a while; run with -m slow where ray is installed
