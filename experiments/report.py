@@ -33,6 +33,7 @@ class Row:
     bins: list[tuple[int, int]] = field(default_factory=list)
     accuracies: list[float] | None = None  # mean over converged seeds
     unconverged: list[float] | None = None  # mean over the seeds that did not converge (shown, not judged)
+    unconverged_held_out: list[float] = field(default_factory=list)  # their final held-out exact match
     converged: int = 0
     failed: int = 0
     seconds: float = 0.0
@@ -76,6 +77,7 @@ def build_rows(records: list[dict]) -> list[Row]:
             row.accuracies = _mean_bins(good, len(row.bins))
         if bad:
             row.unconverged = _mean_bins(bad, len(row.bins))
+            row.unconverged_held_out = [m["train_accuracy"] for m in bad]
         rows.append(row)
     order = {t: i for i, t in enumerate(_task_order())}
     rows.sort(key=lambda r: (order.get(r.task, 999), list(PE_NAMES).index(r.pe) if r.pe in PE_NAMES else 9))
@@ -161,7 +163,10 @@ def write_markdown(
     bins = rows[0].bins if rows else []
     if len(bins) > 2:  # the same criterion applied to each bin past training: how the agreement moves with length
         by_bin = ", ".join(f"{a}–{b}: {agreeing_at(rows, k)}/{len(judged)}" for k, (a, b) in enumerate(bins) if k)
-        lines += ["", f"The criterion applied to each bin beyond the training lengths instead of the longest: {by_bin}."]
+        lines += [
+            "",
+            f"The criterion applied to each bin beyond the training lengths instead of the longest: {by_bin}.",
+        ]
     lines.append("")
     lines.append(
         f"Criterion: *generalizes* = mean exact-match accuracy ≥ {GENERALIZES * 100:.0f}% on the longest test bin, over the "
@@ -200,7 +205,11 @@ def write_markdown(
     no_outcome = [r for r in rows if r.generalizes is None]
     if no_outcome:
         lines += ["", f"## No outcome (no seed reached {converged_at * 100:.0f}% in-distribution)", ""]
-        lines += [f"- {r.task}, {PE_NAMES.get(r.pe, r.pe)}: {r.failed} seed(s) failed" for r in no_outcome]
+        lines += [
+            f"- {r.task}, {PE_NAMES.get(r.pe, r.pe)}: {r.failed} seed(s) failed (held-out exact match at the end: "
+            f"{', '.join(f'{a * 100:.1f}%' for a in r.unconverged_held_out)})"
+            for r in no_outcome
+        ]
     readings = path.parent / "readings.md"  # a researcher's reading of the disagreements, kept with the results
     if readings.exists():
         lines += ["", "## Readings", "", readings.read_text().strip()]
