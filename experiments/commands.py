@@ -11,8 +11,8 @@ from pathlib import Path
 from rasp.errors import RaspInputError
 
 # Six tasks with both predicted outcomes, for the README's first run (a few minutes on 2 CPU cores): quick
-# profile with fewer steps. ✓✓ binary_majority, dyck_2; ✓ APE / ✗ NoPE tomita_4, aa_star, abab_star; ✗✗ tomita_5.
-DEMO_TASKS = ("binary_majority", "dyck_2", "tomita_4", "aa_star", "abab_star", "tomita_5")
+# profile with fewer steps. ✓✓ binary_majority, mode, tomita_7; ✓ APE / ✗ NoPE tomita_4, abab_star; ✗✗ parity.
+DEMO_TASKS = ("binary_majority", "mode", "tomita_7", "tomita_4", "abab_star", "parity")
 DEMO_STEPS = 2000
 
 

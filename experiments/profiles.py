@@ -64,8 +64,8 @@ QUICK = Profile(
     name="quick",
     train_lengths=(1, 16),
     test_bins=((1, 16), (17, 32), (33, 48)),
-    architecture=Architecture(2, 2, 64, 3e-3, mlp_ratio=2),
-    sweep=(Architecture(1, 2, 64, 3e-3, 2), Architecture(2, 2, 64, 3e-3, 2), Architecture(2, 4, 64, 1e-3, 4)),
+    architecture=Architecture(2, 2, 64, 1e-3, mlp_ratio=2),
+    sweep=(Architecture(1, 2, 64, 1e-3, 2), Architecture(2, 2, 64, 1e-3, 2), Architecture(2, 4, 64, 1e-3, 4)),
     # The whole linear schedule, no early stop: stopping at the first 100% reading (learning rate still high) leaves
     # models that fit lengths 1-16 without the length-independent solution (dyck_4 NoPE, 33-48: 29% after an early
     # stop at 3,000 of 4,000 steps, 78.5% after the full 3,500; docs/experiments.md).
