@@ -78,6 +78,47 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if summary["judged"] else 1
 
 
+def cmd_errors(args: argparse.Namespace, profile=None) -> int:
+    from .errors import errors_by_position, plot_errors, run_from_record
+    from .report import PE_NAMES, build_rows, load_records
+
+    out = Path(args.dir)
+    records = load_records(out)
+    if not records:
+        raise RaspInputError(f"no results in {out / 'results.jsonl'}")
+    if args.rows:
+        wanted = []
+        for row in args.rows:
+            task, _, pe = row.partition(":")
+            if not pe:
+                raise RaspInputError(f"'{row}': expected TASK:PE, e.g. aa_star:ape")
+            wanted.append((task, pe))
+    else:
+        wanted = [(r.task, r.pe) for r in build_rows(records) if r.agrees is False]
+        if not wanted:
+            print("no row disagrees with its prediction; name rows as TASK:PE")
+            return 0
+    curves, train_length = {}, None
+    for task, pe in wanted:
+        chosen = sorted((r for r in records if r["task"] == task and r["pe"] == pe), key=lambda r: r["seed"])
+        if not chosen:
+            raise RaspInputError(f"no run of {task}:{pe} in {out / 'results.jsonl'}")
+        run = run_from_record(chosen[0], out, profile)
+        lengths = run.spec.profile.test_bins[-1]
+        train_length = run.spec.profile.train_lengths[1]
+        rates = errors_by_position(run, lengths)
+        curves[f"{task}, {PE_NAMES.get(pe, pe)} (seed {chosen[0]['seed']}), inputs {lengths[0]}–{lengths[1]}"] = rates
+        worst = next((i for i, r in enumerate(rates) if r >= 0.5), None)
+        print(
+            f"{task:<28} {pe:<5} first position wrong on half the examples: {worst if worst is not None else '-'}; "
+            f"positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}"
+        )
+    path = out / "errors_by_position.png"
+    plot_errors(curves, train_length, path)
+    print(f"wrote {path}")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("experiment", help="train transformers on the task suite; compare with predictions")
     p.add_argument("tasks", nargs="*", help="task ids (default: the whole suite, or --suite)")
@@ -96,3 +137,8 @@ def register(sub) -> None:
     r = sub.add_parser("report", help="report.md, report.csv and plots from an experiment directory")
     r.add_argument("dir")
     r.set_defaults(handler=cmd_report)
+
+    e = sub.add_parser("errors", help="where trained models go wrong: error rate by position on the longest bin")
+    e.add_argument("dir", help="an experiment directory (its checkpoints/ are read)")
+    e.add_argument("rows", nargs="*", help="TASK:PE rows (default: those that disagree with their prediction)")
+    e.set_defaults(handler=cmd_errors)

@@ -13,6 +13,7 @@ from experiments.report import GENERALIZES, agreeing_at, build_rows, write_repor
 from experiments.runner import RESULTS, finished_jobs, plan, run_jobs  # noqa: E402
 from experiments.train import Run, RunSpec, exact_match, position_regularizer  # noqa: E402
 from programs.tasks import get_task  # noqa: E402
+from rasp.errors import RaspInputError  # noqa: E402
 
 TINY = QUICK.with_(
     train_lengths=(1, 6),
@@ -153,6 +154,24 @@ def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
     assert "Agreement: 4/4" in report and f"{GENERALIZES * 100:.0f}%" in report
     assert (tmp_path / "report.csv").read_text().count("\n") == 5
     assert (tmp_path / "accuracy_by_length.png").stat().st_size > 1000
+
+
+def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
+    import argparse
+
+    from experiments.commands import cmd_errors
+
+    run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
+    args = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape"])
+    assert cmd_errors(args, profile=TINY) == 0
+    assert "aa_star" in capsys.readouterr().out and (tmp_path / "errors_by_position.png").stat().st_size > 1000
+    from experiments.errors import errors_by_position, run_from_record
+
+    run = run_from_record(json.loads((tmp_path / RESULTS).read_text().splitlines()[0]), tmp_path, TINY)
+    rates = errors_by_position(run, (7, 12), examples=20)
+    assert len(rates) == 13 and all(0.0 <= r <= 1.0 for r in rates)  # inputs up to 12 and BOS
+    with pytest.raises(RaspInputError):
+        cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=["aa_star"]), profile=TINY)
 
 
 def test_agreement_read_at_each_bin():
