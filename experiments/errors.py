@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .data import IGNORE, collate
+from .data import IGNORE
 from .profiles import PROFILES, Architecture, Profile
 from .train import Run, RunSpec
 
@@ -41,7 +41,7 @@ def errors_by_position(run: Run, lengths: tuple[int, int], examples: int = 300, 
     """Per sequence position: the share of the examples (inputs of `lengths`, offset 0) whose prediction there is
     wrong, among those with a scored target there."""
     rng = random.Random(seed)
-    batch = collate([run.task.sample(rng, *lengths) for _ in range(examples)], run.vocab, None, run.max_positions)
+    batch = run.batch(rng, lengths, examples, offsets=False)
     predicted = run.model.eval()(batch.ids, positions=batch.positions).argmax(-1)
     scored = batch.targets != IGNORE
     wrong = (predicted != batch.targets) & scored

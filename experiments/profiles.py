@@ -74,8 +74,8 @@ QUICK = Profile(
     # A run that ends its schedule at 75-99% gets up to two more, from a quarter of the peak rate: most rows the
     # first schedule leaves short of 99% then converge (one extension: tomita_5 NoPE 85.9% -> 99.2%, copy_repeat NoPE
     # 86.3% -> 99.6%, aa_star NoPE 85.9% -> 100%; restarting at the full rate wrecked aa_star and tomita_6 NoPE:
-    # 85.9% -> 0%, 91.4% -> 0%). A run still below 5% halfway
-    # through gives up (addition_hints_reversed: 1%, 380 s per run).
+    # 85.9% -> 0%, 91.4% -> 0%). A run still below 5% halfway through gives up (addition_hints_reversed: 1%, 380 s
+    # per run).
     extensions=2,
     extend_from=0.75,
     extension_rate=0.25,

@@ -115,7 +115,7 @@ class Run:
 
     def train(self) -> None:
         """Train over the profile's linear schedule; a run that ends it short of convergence but close to it
-        (`Profile.extend_from`) gets up to `Profile.extensions` more schedules, each restarting at the peak rate."""
+        (`Profile.extend_from`) gets up to `Profile.extensions` more schedules, each from `extension_rate` × the peak."""
         profile = self.spec.profile
         rng = random.Random(self.spec.seed * 1_000_003 + self.step)
         held_out = self.batch(random.Random(self.spec.seed + 7), profile.train_lengths, 256, offsets=False)
@@ -150,13 +150,9 @@ class Run:
                 into_schedule = self.step - (limit - profile.steps)  # min_steps counts from this schedule's start
                 if accuracy >= profile.stop_at and into_schedule >= profile.min_steps:
                     return True
-                first = limit == profile.steps
-                if (
-                    first
-                    and accuracy < profile.give_up_below
-                    and into_schedule >= profile.give_up_after * profile.steps
-                ):
-                    return True  # learned nothing: it would end without an outcome anyway
+                learned_nothing = accuracy < profile.give_up_below and limit == profile.steps  # first schedule
+                if learned_nothing and into_schedule >= profile.give_up_after * profile.steps:
+                    return True  # it would end without an outcome anyway
         return False
 
     def _extend(self) -> bool:
