@@ -98,6 +98,7 @@ class Run:
         self.step = 0
         self.step_limit = profile.steps
         self.history: list[dict] = []
+        self.finished = False  # training is over (saved with the checkpoint, so a resumed run only evaluates)
 
     def _rate(self, step: int) -> float:
         """Linear from the peak to 0 over the schedule; an extension (see `train`) again, from a lower peak."""
@@ -123,6 +124,8 @@ class Run:
         self.step_limit = profile.steps * max(1, math.ceil(self.step / profile.steps))
         while not self._train_until(self.step_limit, rng, held_out, started) and self._extend():
             self.step_limit += profile.steps
+        self.finished = True
+        self.save()
 
     def _train_until(self, limit: int, rng: random.Random, held_out: Batch, started: float) -> bool:
         """Train up to step `limit`; True if it stopped early (held-out accuracy reached `stop_at`, or stayed below
@@ -201,6 +204,7 @@ class Run:
             "schedule": self.schedule.state_dict(),
             "step": self.step,
             "history": self.history,
+            "finished": self.finished,
         }
         tmp = self.checkpoint.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -218,12 +222,14 @@ class Run:
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         self.step, self.history = state["step"], state["history"]
+        self.finished = state.get("finished", False)
         return True
 
     def execute(self) -> dict:
         started = time.perf_counter()
         resumed = self.resume()
-        self.train()
+        if not self.finished:  # an early stop interrupted before its result line was written does not train on
+            self.train()
         bins = self.evaluate()
         return {
             "key": self.spec.key,

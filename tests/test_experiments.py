@@ -122,13 +122,30 @@ def test_a_run_that_learns_nothing_gives_up():
 def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
     spec = RunSpec("parity", "nope", 0, TINY, TINY.architecture)
     run = Run(spec, tmp_path)
-    run.spec = RunSpec("parity", "nope", 0, TINY.with_(steps=6), TINY.architecture)  # stop half way
-    run.train()
-    assert run.checkpoint.exists() and run.step == 6
+
+    def interrupt(r, *_):
+        if r.step == 12:
+            raise KeyboardInterrupt  # after the checkpoint at step 6, before the one at 12
+
+    run.progress = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        run.train()
     resumed = Run(spec, tmp_path)
-    assert resumed.resume() and resumed.step == 6
+    assert resumed.resume() and resumed.step == 6 and not resumed.finished
     record = resumed.execute()
-    assert record["resumed"] and record["steps"] in (6, 12)
+    assert record["resumed"] and record["steps"] == 12
+
+
+def test_a_run_that_stopped_early_is_not_trained_on_when_resumed(tmp_path):
+    # an early stop (here at the first reading) whose result line was never written: resuming only evaluates
+    spec = RunSpec("binary_majority", "nope", 0, TINY.with_(steps=60, min_steps=0, stop_at=0.0), TINY.architecture)
+    run = Run(spec, tmp_path)
+    run.train()
+    assert run.step == 6 and run.finished
+    resumed = Run(spec, tmp_path)
+    assert resumed.resume() and resumed.finished
+    record = resumed.execute()
+    assert record["resumed"] and record["steps"] == 6 and len(record["history"]) == 1
 
 
 def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
