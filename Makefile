@@ -26,6 +26,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/interpreter.py
 	$(PY) benchmarks/compiler.py
+	$(PY) benchmarks/training.py
 
 # Ours beside Tracr 1.0.0 on Tracr's library programs; Tracr lives in its own venv (never in $(VENV)).
 TRACR_VENV ?= .venv-tracr
