@@ -79,7 +79,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
-    from .errors import errors_by_position, plot_errors, run_from_record
+    from .errors import attention_by_distance, errors_by_position, plot_errors, run_from_record
     from .report import PE_NAMES, build_rows, load_records
 
     out = Path(args.dir)
@@ -113,6 +113,12 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
             f"{task:<28} {pe:<5} first position wrong on half the examples: {worst if worst is not None else '-'}; "
             f"positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}"
         )
+        if args.heads:
+            for head in attention_by_distance(run, lengths):
+                shares = "; ".join(
+                    f"{band}: {b['share']:4.0%} ({b['even']:4.0%} even)" for band, b in head["bands"].items()
+                )
+                print(f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}")
     path = out / "errors_by_position.png"
     plot_errors(curves, train_length, path)
     print(f"wrote {path}")
@@ -141,4 +147,9 @@ def register(sub) -> None:
     e = sub.add_parser("errors", help="where trained models go wrong: error rate by position on the longest bin")
     e.add_argument("dir", help="an experiment directory (its checkpoints/ are read)")
     e.add_argument("rows", nargs="*", help="TASK:PE rows (default: those that disagree with their prediction)")
+    e.add_argument(
+        "--heads",
+        action="store_true",
+        help="per head: attention by query-key distance (trained, up to 2x, beyond) and its share at even distances",
+    )
     e.set_defaults(handler=cmd_errors)

@@ -4,7 +4,10 @@ A row that fits the training lengths and fails beyond them fails somewhere: from
 that breaks at a distance never trained, e.g. aa_star with APE), or a little everywhere past the training length
 (a count read with less and less precision, e.g. Dyck with APE). `rasp errors DIR` loads each run's checkpoint,
 samples the longest test bin at offset 0 (as the evaluation does), and plots the share of examples wrong at each
-scored position, for the rows that disagree with their prediction (or the rows named).
+scored position, for the rows that disagree with their prediction (or the rows named). With `--heads` it also
+says, per attention head, how its attention splits over keys at query–key distances seen in training and beyond,
+and whether a positional pattern that holds within the trained distances (a parity head: attention at odd
+distances only) still holds beyond them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from .data import IGNORE
+from .data import IGNORE, max_sequence_length
 from .profiles import PROFILES, Architecture, Profile
 from .train import Run, RunSpec
 
@@ -46,6 +49,40 @@ def errors_by_position(run: Run, lengths: tuple[int, int], examples: int = 300, 
     scored = batch.targets != IGNORE
     wrong = (predicted != batch.targets) & scored
     return (wrong.sum(0) / scored.sum(0).clamp(min=1)).tolist()
+
+
+@torch.no_grad()
+def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64, seed: int = 0) -> list[dict]:
+    """Per layer and head, over the scored queries of inputs of `lengths` (offset 0): the attention share on keys
+    (BOS left out) at query–key distances up to the longest of training (T), from T to 2T, and beyond 2T, and the
+    part of each at an even distance. APE trains position pairs only up to T: a pattern learned there (a parity
+    head attends at odd distances only) need not hold beyond it."""
+    trained = max_sequence_length(run.task, run.spec.profile.train_lengths[1]) - 1
+    batch = run.batch(random.Random(seed), lengths, examples, offsets=False)
+    _, patterns = run.model.eval()(batch.ids, positions=batch.positions, return_attention=True)
+    width = batch.ids.shape[1]
+    distance = torch.arange(width).unsqueeze(1) - torch.arange(width).unsqueeze(0)  # query − key
+    not_bos = torch.arange(width).unsqueeze(0) > 0
+    bands = {
+        f"1-{trained}": (distance >= 0) & (distance <= trained) & not_bos,
+        f"{trained + 1}-{2 * trained}": (distance > trained) & (distance <= 2 * trained) & not_bos,
+        f">{2 * trained}": (distance > 2 * trained) & not_bos,
+    }
+    even = distance % 2 == 0
+    queries = (batch.targets != IGNORE).unsqueeze(1).unsqueeze(-1)  # batch × 1 × query × 1
+    count = queries.sum()
+    heads = []
+    for layer, pattern in enumerate(patterns):
+        if pattern is None:
+            continue
+        for head in range(pattern.shape[1]):
+            weights = pattern[:, head : head + 1] * queries
+            shares = {}
+            for band, mask in bands.items():
+                share, share_even = (float((weights * m).sum() / count) for m in (mask, mask & even))
+                shares[band] = {"share": share, "even": share_even / share if share > 0 else float("nan")}
+            heads.append({"head": f"L{layer}H{head}", "bands": shares})
+    return heads
 
 
 def plot_errors(curves: dict[str, list[float]], train_length: int, path: Path) -> None:

@@ -56,11 +56,11 @@ def test_exact_match_needs_every_scored_position():
 def test_position_regularizer_matches_its_definition():
     spec = RunSpec("dyck_2", "reg", 0, TINY, TINY.architecture)
     model = Run(spec).model
-    table = model.pos_emb.weight
+    table = model.pos_emb.weight.detach()
     expected = 0.0
     for block in model.blocks:
         for h in range(block.attn.W_Q.shape[0]):
-            logits = (table @ block.attn.W_Q[h]) @ (table @ block.attn.W_K[h]).T
+            logits = (table @ block.attn.W_Q[h].detach()) @ (table @ block.attn.W_K[h].detach()).T
             n = table.shape[0]
             per_key = [sum(logits[i, j] ** 2 for i in range(j, n)) for j in range(n)]
             expected += sum(per_key) / n
@@ -179,16 +179,28 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     from experiments.commands import cmd_errors
 
     run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
-    args = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape"])
+    args = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape"], heads=True)
     assert cmd_errors(args, profile=TINY) == 0
-    assert "aa_star" in capsys.readouterr().out and (tmp_path / "errors_by_position.png").stat().st_size > 1000
-    from experiments.errors import errors_by_position, run_from_record
+    printed = capsys.readouterr().out
+    assert "aa_star" in printed and "L0H1 attention by query-key distance" in printed and "7-12:" in printed
+    assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
+    from experiments.errors import attention_by_distance, errors_by_position, run_from_record
 
     run = run_from_record(json.loads((tmp_path / RESULTS).read_text().splitlines()[0]), tmp_path, TINY)
     rates = errors_by_position(run, (7, 12), examples=20)
     assert len(rates) == 13 and all(0.0 <= r <= 1.0 for r in rates)  # inputs up to 12 and BOS
+    # every query's attention is on BOS or on keys in one of the distance bands (trained: up to 6)
+    heads = attention_by_distance(run, (12, 12), examples=8)
+    assert [h["head"] for h in heads] == ["L0H0", "L0H1"]
+    batch = run.batch(random.Random(0), (12, 12), 8, offsets=False)  # a^12: every position is scored
+    _, patterns = run.model(batch.ids, positions=batch.positions, return_attention=True)
+    for head, to_bos in zip(heads, patterns[0][:, :, :, 0].mean(dim=(0, 2)).tolist()):
+        bands = head["bands"]
+        assert list(bands) == ["1-6", "7-12", ">12"] and bands[">12"]["share"] == 0  # inputs of 12: distances ≤ 12
+        assert sum(b["share"] for b in bands.values()) + to_bos == pytest.approx(1.0, abs=1e-5)
+        assert 0 < bands["7-12"]["share"] < 1 and 0 <= bands["1-6"]["even"] <= 1 and 0 <= bands["7-12"]["even"] <= 1
     with pytest.raises(RaspInputError):
-        cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=["aa_star"]), profile=TINY)
+        cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=["aa_star"], heads=False), profile=TINY)
 
 
 def test_agreement_read_at_each_bin():
