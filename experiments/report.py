@@ -38,6 +38,7 @@ class Row:
     failed: int = 0
     seconds: float = 0.0
     paper: list[float] | None = None
+    models: list[str] = field(default_factory=list)  # the architecture of each seed's run (with --sweep: the one kept)
 
     @property
     def generalizes(self) -> bool | None:
@@ -50,7 +51,8 @@ class Row:
         return self.generalizes == self.prediction.ok
 
 
-def load_records(out_dir: Path) -> list[dict]:
+def load_records(out_dir: Path, selected_only: bool = True) -> list[dict]:
+    """The results of an experiment directory; of a sweep's runs, only those it kept unless `selected_only` is off."""
     path = out_dir / RESULTS
     records = []
     for line in path.read_text().splitlines() if path.exists() else []:
@@ -58,7 +60,7 @@ def load_records(out_dir: Path) -> list[dict]:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-    return [r for r in records if r.get("selected", True)]
+    return [r for r in records if r.get("selected", True) or not selected_only]
 
 
 def build_rows(records: list[dict]) -> list[Row]:
@@ -72,6 +74,7 @@ def build_rows(records: list[dict]) -> list[Row]:
         good = [m for m in members if m["converged"]]
         row.converged, row.failed = len(good), len(members) - len(good)
         row.seconds = sum(m["seconds"] for m in members)
+        row.models = sorted({_model_name(m) for m in members})
         bad = [m for m in members if not m["converged"]]
         if good:
             row.accuracies = _mean_bins(good, len(row.bins))
@@ -82,6 +85,12 @@ def build_rows(records: list[dict]) -> list[Row]:
     order = {t: i for i, t in enumerate(_task_order())}
     rows.sort(key=lambda r: (order.get(r.task, 999), list(PE_NAMES).index(r.pe) if r.pe in PE_NAMES else 9))
     return rows
+
+
+def _model_name(record: dict) -> str:
+    from .profiles import Architecture
+
+    return Architecture(**record["architecture"]).name if "architecture" in record else "?"
 
 
 def _mean_bins(records: list[dict], bins: int) -> list[float]:
@@ -120,6 +129,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
                 "agrees",
                 "paper_accuracy",
                 "seconds",
+                "models",
             ]
         )
         for r in rows:
@@ -138,6 +148,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
                     r.agrees,
                     json.dumps(r.paper),
                     round(r.seconds, 1),
+                    " ".join(r.models),
                 ]
             )
 
@@ -150,8 +161,14 @@ def agreeing_at(rows: list[Row], k: int) -> int:
 
 
 def write_markdown(
-    rows: list[Row], path: Path, title: str, wall_seconds: float | None, converged_at: float = 1.0
+    rows: list[Row],
+    path: Path,
+    title: str,
+    wall_seconds: float | None,
+    converged_at: float = 1.0,
+    compute_seconds: float | None = None,
 ) -> dict:
+    """`compute_seconds`: all runs' time, a sweep's discarded runs included (default: the rows' own runs)."""
     judged = [r for r in rows if r.agrees is not None]
     agreeing = [r for r in judged if r.agrees]
     rate = len(agreeing) / len(judged) if judged else float("nan")
@@ -175,20 +192,23 @@ def write_markdown(
         "C-RASP[periodic, local] for APE and APE+reg; ✗ means *no program in the fragment was given*, not that none "
         "exists (tasks with a known impossibility result say so)."
     )
-    total = sum(r.seconds for r in rows)
+    total = compute_seconds if compute_seconds is not None else sum(r.seconds for r in rows)
     lines.append("")
     lines.append(
-        f"Compute: {total / 60:.1f} minutes of runs (summed over runs that ran in parallel)"
+        f"Compute: {total / 60:.1f} minutes of runs (summed over every run, those a sweep discarded included)"
         + (f"; wall time {wall_seconds / 60:.1f} min." if wall_seconds else ".")
     )
+    several_models = len({m for r in rows for m in r.models}) > 1  # a sweep: say which model each row kept
+    model_header, model_rule = (" model |", "---|") if several_models else ("", "")
     lines += [
         "",
-        f"| task | pe | predicted | paper pred. | accuracy % ({' / '.join(f'{a}–{b}' for a, b in bins)}) | paper % | seeds ok/failed | outcome | agrees |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| task | pe |{model_header} predicted | paper pred. | accuracy % ({' / '.join(f'{a}–{b}' for a, b in bins)}) | paper % | seeds ok/failed | outcome | agrees |",
+        f"|---|---|{model_rule}---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        model = f" {', '.join(r.models)} |" if several_models else ""
         lines.append(
-            f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {_mark(r.prediction.ok)} | {_mark(r.prediction.paper)} | "
+            f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} |{model} {_mark(r.prediction.ok)} | {_mark(r.prediction.paper)} | "
             f"{_percent(r.accuracies)} | {_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
             f"{r.converged}/{r.failed} | {_mark(r.generalizes)} | {_mark(r.agrees)} |"
         )
@@ -283,7 +303,8 @@ def write_report(out_dir: Path, title: str | None = None) -> dict:
 
     converged_at = PROFILES[profile].converged_at if profile in PROFILES else 1.0
     title = title or f"Length generalization — {profile} profile"
-    summary = write_markdown(rows, out_dir / "report.md", title, wall, converged_at)
+    compute = sum(r["seconds"] for r in load_records(out_dir, selected_only=False))
+    summary = write_markdown(rows, out_dir / "report.md", title, wall, converged_at, compute)
     write_csv(rows, out_dir / "report.csv")
     plot(rows, out_dir / "accuracy_by_length.png")
     return summary

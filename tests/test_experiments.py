@@ -203,6 +203,30 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
         cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=["aa_star"], heads=False), profile=TINY)
 
 
+def test_a_sweep_report_names_the_kept_model_and_counts_every_run(tmp_path):
+    def record(arch, converged, seconds):
+        return {
+            "task": "binary_majority", "pe": "ape", "seed": 0, "profile": "quick", "job": "j",
+            "architecture": {"layers": arch[0], "heads": arch[1], "width": 64, "lr": 1e-3, "mlp_ratio": 2},
+            "converged": converged, "train_accuracy": 1.0 if converged else 0.5, "seconds": seconds,
+            "selected": converged, "bins": [{"bin": [1, 16], "accuracy": 1.0}, {"bin": [17, 32], "accuracy": 0.9}],
+        }  # fmt: skip
+
+    lines = [record((1, 2), False, 60.0), record((2, 2), True, 120.0)]
+    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_report(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "Compute: 3.0 minutes" in report  # the discarded L1 run's minute counted
+    assert "| model |" not in report  # one model kept: no column
+    lines.append(record((1, 2), True, 30.0) | {"task": "majority"})
+    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_report(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "| task | pe | model |" in report and "| binary_majority | APE | L2H2W64lr0.001 |" in report
+    assert "| majority | APE | L1H2W64lr0.001 |" in report
+    assert "L2H2W64lr0.001" in (tmp_path / "report.csv").read_text()
+
+
 def test_agreement_read_at_each_bin():
     def record(task, accuracies):
         bins = [{"bin": [1 + 16 * k, 16 * (k + 1)], "accuracy": a} for k, a in enumerate(accuracies)]
