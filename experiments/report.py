@@ -177,6 +177,14 @@ def write_markdown(
         f"**Agreement: {len(agreeing)}/{len(judged)} = {rate * 100:.0f}%** of task × encoding rows where the outcome "
         "matches the prediction."
     )
+    in_paper = [r for r in judged if r.paper]  # the rows the paper's result table has numbers for
+    if in_paper and len(in_paper) < len(judged):
+        agreeing_in_paper = sum(1 for r in in_paper if r.agrees)
+        lines += [
+            "",
+            f"On the rows of the paper's result table: {agreeing_in_paper}/{len(in_paper)} = "
+            f"{agreeing_in_paper / len(in_paper) * 100:.0f}%.",
+        ]
     bins = rows[0].bins if rows else []
     if len(bins) > 2:  # the same criterion applied to each bin past training: how the agreement moves with length
         by_bin = ", ".join(f"{a}–{b}: {agreeing_at(rows, k)}/{len(judged)}" for k, (a, b) in enumerate(bins) if k)

@@ -224,6 +224,10 @@ def test_a_sweep_report_names_the_kept_model_and_counts_every_run(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "| task | pe | model |" in report and "| binary_majority | APE | L2H2W64lr0.001 |" in report
     assert "| majority | APE | L1H2W64lr0.001 |" in report
+    lines.append(record((1, 2), True, 30.0) | {"task": "mode"})  # not in the paper's table
+    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_report(tmp_path)
+    assert "On the rows of the paper's result table: 2/2 = 100%." in (tmp_path / "report.md").read_text()
     assert "L2H2W64lr0.001" in (tmp_path / "report.csv").read_text()
 
 
