@@ -89,20 +89,26 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
     if args.rows:
         wanted = []
         for row in args.rows:
-            task, _, pe = row.partition(":")
-            if not pe:
-                raise RaspInputError(f"'{row}': expected TASK:PE, e.g. aa_star:ape")
-            wanted.append((task, pe))
+            task, _, rest = row.partition(":")
+            pe, _, seed = rest.partition(":")
+            if not pe or (seed and not seed.isdigit()):
+                raise RaspInputError(f"'{row}': expected TASK:PE or TASK:PE:SEED, e.g. aa_star:ape or aa_star:ape:2")
+            wanted.append((task, pe, int(seed) if seed else None))
     else:
-        wanted = [(r.task, r.pe) for r in build_rows(records) if r.agrees is False]
+        wanted = [(r.task, r.pe, None) for r in build_rows(records) if r.agrees is False]
         if not wanted:
             print("no row disagrees with its prediction; name rows as TASK:PE")
             return 0
     curves, train_length = {}, None
-    for task, pe in wanted:
-        chosen = sorted((r for r in records if r["task"] == task and r["pe"] == pe), key=lambda r: r["seed"])
+    for task, pe, seed in wanted:  # without a seed, the row's first
+        chosen = sorted(
+            (r for r in records if r["task"] == task and r["pe"] == pe and seed in (None, r["seed"])),
+            key=lambda r: r["seed"],
+        )
         if not chosen:
-            raise RaspInputError(f"no run of {task}:{pe} in {out / 'results.jsonl'}")
+            raise RaspInputError(
+                f"no run of {task}:{pe}{f' seed {seed}' if seed is not None else ''} in {out / 'results.jsonl'}"
+            )
         run = run_from_record(chosen[0], out, profile)
         lengths = run.spec.profile.test_bins[-1]
         train_length = run.spec.profile.train_lengths[1]
@@ -146,7 +152,11 @@ def register(sub) -> None:
 
     e = sub.add_parser("errors", help="where trained models go wrong: error rate by position on the longest bin")
     e.add_argument("dir", help="an experiment directory (its checkpoints/ are read)")
-    e.add_argument("rows", nargs="*", help="TASK:PE rows (default: those that disagree with their prediction)")
+    e.add_argument(
+        "rows",
+        nargs="*",
+        help="TASK:PE or TASK:PE:SEED rows (default: those that disagree with their prediction; seed: the first)",
+    )
     e.add_argument(
         "--heads",
         action="store_true",

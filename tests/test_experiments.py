@@ -199,8 +199,10 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
         assert list(bands) == ["1-6", "7-12", ">12"] and bands[">12"]["share"] == 0  # inputs of 12: distances ≤ 12
         assert sum(b["share"] for b in bands.values()) + to_bos == pytest.approx(1.0, abs=1e-5)
         assert 0 < bands["7-12"]["share"] < 1 and 0 <= bands["1-6"]["even"] <= 1 and 0 <= bands["7-12"]["even"] <= 1
-    with pytest.raises(RaspInputError):
-        cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=["aa_star"], heads=False), profile=TINY)
+    for bad in (["aa_star"], ["aa_star:ape:x"], ["aa_star:ape:1"]):  # malformed, or a seed that did not run
+        with pytest.raises(RaspInputError):
+            cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=bad, heads=False), profile=TINY)
+    assert cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape:0"], heads=False), profile=TINY) == 0
 
 
 def test_a_sweep_report_names_the_kept_model_and_counts_every_run(tmp_path):
