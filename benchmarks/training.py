@@ -31,9 +31,8 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from experiments.data import IGNORE  # noqa: E402
 from experiments.profiles import QUICK  # noqa: E402
-from experiments.train import Run, RunSpec, position_regularizer  # noqa: E402
+from experiments.train import Run, RunSpec, training_step  # noqa: E402
 
 
 class ReferenceGPT(nn.Module):
@@ -52,25 +51,14 @@ class ReferenceGPT(nn.Module):
         return self.unembed(self.ln_f(x))
 
 
-def timed_steps(model: nn.Module, batches: list, regularize: bool = False) -> float:
-    """Milliseconds per AdamW step over `batches` (after two untimed warm-up steps)."""
+def timed_steps(model: nn.Module, batches: list, reg_coefficient: float = 0.0) -> float:
+    """Milliseconds per AdamW step (the trainer's own `training_step`) over `batches`, after two warm-up steps."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-
-    def step(batch) -> None:
-        logits = model(batch.ids, positions=batch.positions)
-        loss = nn.functional.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE)
-        if regularize:
-            loss = loss + 1e-4 * position_regularizer(model)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-
     for batch in batches[:2]:
-        step(batch)
+        training_step(model, optimizer, batch, reg_coefficient)
     started = time.perf_counter()
     for batch in batches:
-        step(batch)
+        training_step(model, optimizer, batch, reg_coefficient)
     return (time.perf_counter() - started) * 1000 / len(batches)
 
 
@@ -91,7 +79,7 @@ def main() -> None:
         batches = [run.batch(rng, QUICK.train_lengths, QUICK.batch_size, offsets=True) for _ in range(args.steps)]
         data_ms = (time.perf_counter() - started) * 1000 / args.steps
         step_ms = timed_steps(run.model, batches)
-        reg_ms = timed_steps(Run(RunSpec(task, "reg", 0, QUICK, arch)).model, batches, regularize=True)
+        reg_ms = timed_steps(Run(RunSpec(task, "reg", 0, QUICK, arch)).model, batches, QUICK.reg_coefficient)
         torch.manual_seed(0)
         reference = ReferenceGPT(
             len(run.vocab), run.max_positions, arch.width, arch.heads, arch.layers, arch.mlp_ratio * arch.width

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .predictions import Prediction, paper_numbers, predict_task
+from .profiles import PROFILES, Architecture
 from .runner import RESULTS
 
 GENERALIZES = 0.80
@@ -88,8 +89,6 @@ def build_rows(records: list[dict]) -> list[Row]:
 
 
 def _model_name(record: dict) -> str:
-    from .profiles import Architecture
-
     return Architecture(**record["architecture"]).name if "architecture" in record else "?"
 
 
@@ -307,8 +306,6 @@ def write_report(out_dir: Path, title: str | None = None) -> dict:
     meta = out_dir / "wall_seconds.json"
     if meta.exists():
         wall = json.loads(meta.read_text()).get("wall_seconds")
-    from .profiles import PROFILES
-
     converged_at = PROFILES[profile].converged_at if profile in PROFILES else 1.0
     title = title or f"Length generalization — {profile} profile"
     compute = sum(r["seconds"] for r in load_records(out_dir, selected_only=False))

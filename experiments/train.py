@@ -70,6 +70,20 @@ def position_regularizer(model) -> torch.Tensor:
     return total
 
 
+def training_step(model, optimizer: torch.optim.Optimizer, batch: Batch, reg_coefficient: float = 0.0) -> torch.Tensor:
+    """One optimizer step on the answer tokens' cross-entropy (plus the position regularizer, if a coefficient is
+    given), with gradient clipping; returns the loss. Shared by `Run` and benchmarks/training.py."""
+    logits = model(batch.ids, positions=batch.positions)
+    loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE)
+    if reg_coefficient:
+        loss = loss + reg_coefficient * position_regularizer(model)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    return loss
+
+
 def exact_match(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Per example: whether every scored position's argmax is its target."""
     scored = targets != IGNORE
@@ -134,14 +148,8 @@ class Run:
         while self.step < limit:
             self.model.train()
             batch = self.batch(rng, profile.train_lengths, profile.batch_size, offsets=self.spec.pe != "nope")
-            logits = self.model(batch.ids, positions=batch.positions)
-            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE)
-            if self.spec.pe == "reg":
-                loss = loss + profile.reg_coefficient * position_regularizer(self.model)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-            self.optimizer.step()
+            regularizer = profile.reg_coefficient if self.spec.pe == "reg" else 0.0
+            loss = training_step(self.model, self.optimizer, batch, regularizer)
             self.schedule.step()
             self.step += 1
             if self.step % profile.eval_every == 0 or self.step == limit:
