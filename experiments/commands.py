@@ -45,7 +45,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     profile = PROFILES[args.profile]
     if args.suite == "demo" and not args.tasks and args.steps is None:
         profile = with_steps(profile, DEMO_STEPS)
-    profile = with_steps(profile, args.steps)
+    profile = with_steps(profile, args.steps, args.full_schedule)
     tasks = _tasks(args.tasks, args.suite)
     out = Path(args.out or f"runs/{args.suite if not args.tasks else 'custom'}-{profile.name}")
     jobs = plan(tasks, pes, args.seeds, profile, sweep=args.sweep)
@@ -139,6 +139,11 @@ def register(sub) -> None:
     p.add_argument("--pe", default="ape,nope", help="positional encodings: ape, nope, reg (comma-separated)")
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--steps", type=int, help="override the profile's training steps")
+    p.add_argument(
+        "--full-schedule",
+        action="store_true",
+        help="no early stop at 100%% in-distribution: train every step of the schedule (quick always does)",
+    )
     p.add_argument("--sweep", action="store_true", help="architecture sweep, smallest first")
     p.add_argument("--out", help="output directory (default runs/SUITE-PROFILE)")
     p.add_argument("--workers", type=int, help="parallel runs (default: number of CPUs)")

@@ -46,6 +46,12 @@ def paper_numbers(task: str, pe: str) -> list[float] | None:
     return None if row is None else list(row.accuracy(pe))
 
 
+def paper_lengths(task: str):
+    """The input lengths the paper's numbers for a task were measured on (a `PaperLengths`), or None."""
+    row = _paper_row(task)
+    return None if row is None else row.lengths
+
+
 def predict_task(task: str, pe: str) -> Prediction:
     fragment = FRAGMENT_FOR[pe]
     row = _paper_row(task)

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .predictions import Prediction, paper_numbers, predict_task
+from .predictions import Prediction, paper_lengths, paper_numbers, predict_task
 from .profiles import PROFILES, Architecture
 from .runner import RESULTS
 
@@ -39,6 +39,7 @@ class Row:
     failed: int = 0
     seconds: float = 0.0
     paper: list[float] | None = None
+    paper_lengths: object = None  # rasp.analysis.tasks.PaperLengths: the lengths the paper's numbers are from
     models: list[str] = field(default_factory=list)  # the architecture of each seed's run (with --sweep: the one kept)
 
     @property
@@ -70,7 +71,7 @@ def build_rows(records: list[dict]) -> list[Row]:
         groups[(record["task"], record["pe"])].append(record)
     rows = []
     for (task, pe), members in groups.items():
-        row = Row(task, pe, predict_task(task, pe), paper=paper_numbers(task, pe))
+        row = Row(task, pe, predict_task(task, pe), paper=paper_numbers(task, pe), paper_lengths=paper_lengths(task))
         row.bins = [tuple(b["bin"]) for b in members[0]["bins"]]
         good = [m for m in members if m["converged"]]
         row.converged, row.failed = len(good), len(members) - len(good)
@@ -127,6 +128,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
                 "generalizes",
                 "agrees",
                 "paper_accuracy",
+                "paper_lengths",
                 "seconds",
                 "models",
             ]
@@ -146,10 +148,24 @@ def write_csv(rows: list[Row], path: Path) -> None:
                     r.generalizes,
                     r.agrees,
                     json.dumps(r.paper),
+                    f"{r.paper_lengths.describe()} (up to {r.paper_lengths.ratio:.3g}x)" if r.paper_lengths else "",
                     round(r.seconds, 1),
                     " ".join(r.models),
                 ]
             )
+
+
+def _shorter_in_the_paper(row: Row) -> str:
+    """For a row the paper measured at a smaller extrapolation than ours: say so, and give ours at that length."""
+    lengths, bins = row.paper_lengths, row.bins
+    if not lengths or not bins or lengths.ratio >= bins[-1][1] / bins[0][1] - 1e-9:
+        return ""
+    note = f" The paper measured this row only up to {lengths.ratio:.3g}× ({lengths.describe()})"
+    within = [k for k, (_, high) in enumerate(bins) if k and high <= lengths.ratio * bins[0][1] + 1e-9]
+    if within and row.accuracies:
+        low, high = bins[within[-1]]
+        return note + f"; here, at {low}–{high}: {row.accuracies[within[-1]] * 100:.1f}%."
+    return note + "; no bin here is that short."
 
 
 def agreeing_at(rows: list[Row], k: int) -> int:
@@ -209,16 +225,23 @@ def write_markdown(
     model_header, model_rule = (" model |", "---|") if several_models else ("", "")
     lines += [
         "",
-        f"| task | pe |{model_header} predicted | paper pred. | accuracy % ({' / '.join(f'{a}–{b}' for a, b in bins)}) | paper % | seeds ok/failed | outcome | agrees |",
-        f"|---|---|{model_rule}---|---|---|---|---|---|---|",
+        f"| task | pe |{model_header} predicted | paper pred. | accuracy % ({' / '.join(f'{a}–{b}' for a, b in bins)}) | paper % | paper to | seeds ok/failed | outcome | agrees |",
+        f"|---|---|{model_rule}---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         model = f" {', '.join(r.models)} |" if several_models else ""
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} |{model} {_mark(r.prediction.ok)} | {_mark(r.prediction.paper)} | "
             f"{_percent(r.accuracies)} | {_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
-            f"{r.converged}/{r.failed} | {_mark(r.generalizes)} | {_mark(r.agrees)} |"
+            f"{f'{r.paper_lengths.ratio:.3g}×' if r.paper_lengths else '–'} | {r.converged}/{r.failed} | {_mark(r.generalizes)} | {_mark(r.agrees)} |"
         )
+    if any(r.paper_lengths for r in rows) and bins:
+        lines += [
+            "",
+            f"*paper to*: how far the paper extrapolated for that row — its longest test input over its longest training "
+            f"input (algorithmic tasks 150/50; each formal language its own, in the authors' code). Here: "
+            f"{bins[-1][1] / bins[0][1]:.3g}× for every row.",
+        ]
     disagreements = [r for r in judged if not r.agrees]
     lines += ["", "## Disagreements", ""]
     if not disagreements:
@@ -228,6 +251,7 @@ def write_markdown(
         lines.append(
             f"- **{r.task}, {PE_NAMES.get(r.pe, r.pe)}**: predicted to {expected} ({r.prediction.source}); observed "
             f"{_percent(r.accuracies)}. Paper: {_percent([p / 100 for p in r.paper]) if r.paper else 'not in the paper'}."
+            + _shorter_in_the_paper(r)
         )
     no_outcome = [r for r in rows if r.generalizes is None]
     if no_outcome:

@@ -181,9 +181,11 @@ def _run_ray(todo: list[Job], out_dir: Path, device: str, record) -> None:
             record(pending.pop(ref), ray.get(ref), finished)
 
 
-def with_steps(profile: Profile, steps: int | None) -> Profile:
-    """The profile with another step budget; one that trains its whole schedule (quick) keeps doing so."""
-    if steps is None:
-        return profile
-    min_steps = steps if profile.min_steps >= profile.steps else min(profile.min_steps, steps)
-    return replace(profile, steps=steps, min_steps=min_steps)
+def with_steps(profile: Profile, steps: int | None, full_schedule: bool = False) -> Profile:
+    """The profile with another step budget; one that trains its whole schedule (quick) keeps doing so.
+
+    `full_schedule` turns the early stop off: stopping at the first 100% reading can end training before the
+    length-independent solution has settled (docs/experiments.md)."""
+    steps = profile.steps if steps is None else steps
+    whole = full_schedule or profile.min_steps >= profile.steps
+    return replace(profile, steps=steps, min_steps=steps if whole else min(profile.min_steps, steps))

@@ -116,3 +116,15 @@ def test_bundled_programs_are_in_the_fragments_their_headers_claim(path):
         assert verdict.ok, f"{path.name} claims {fragment}:\n" + "\n".join(verdict.reasons)
     if "crasp" in _claims(path.read_text()):
         assert prediction.crasp_pos.ok  # C-RASP is part of C-RASP[periodic, local]
+
+
+def test_the_paper_measured_each_formal_language_on_its_own_lengths():
+    assert PAPER_RESULTS["sort"].lengths.ratio == 3 and PAPER_RESULTS["sort"].lengths.train == (0, 50)
+    assert PAPER_RESULTS["dyck_4"].lengths.ratio == 3
+    assert PAPER_RESULTS["aa_star"].lengths.ratio == 2
+    assert PAPER_RESULTS["abab_star"].lengths.ratio == pytest.approx(1.4)
+    assert PAPER_RESULTS["tomita_4"].lengths.bins == ((101, 150), (101, 150))
+    assert PAPER_RESULTS["tomita_5"].lengths is None  # no config for it in the authors' code
+    for row in PAPER_RESULTS.values():
+        if row.lengths:
+            assert row.lengths.train[0] < row.lengths.train[1] <= row.lengths.bins[-1][1]

@@ -243,6 +243,25 @@ def test_agreement_read_at_each_bin():
     assert [agreeing_at(rows, k) for k in (1, 2)] == [2, 1]
 
 
+def test_a_disagreement_the_paper_measured_at_a_shorter_extrapolation_says_so(tmp_path):
+    def record(task, accuracies):
+        bins = [{"bin": [1 + 16 * k, 16 * (k + 1)], "accuracy": a} for k, a in enumerate(accuracies)]
+        return {"task": task, "pe": "ape", "seed": 0, "profile": "quick", "converged": True, "seconds": 1.0,
+                "train_accuracy": 1.0, "bins": bins}  # fmt: skip
+
+    lines = [record("aa_star", [1.0, 0.89, 0.0]), record("abab_star", [1.0, 0.26, 0.0]), record("sort", [1, 1, 0.5])]
+    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_report(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    # (aa)*: the authors' code trained on 2-100 and tested up to 200, so our 2x bin is the comparable one
+    assert "only up to 2× (trained on 2–100, tested on 101–150 / 150–200); here, at 17–32: 89.0%." in report
+    assert "only up to 1.4× (trained on 4–500, tested on 501–600 / 600–700); no bin here is that short." in report
+    sort_line = next(line for line in report.splitlines() if line.startswith("- **sort"))
+    assert "only up to" not in sort_line  # algorithmic tasks: 150/50, as far as ours
+    assert "| sort | APE | ✓ | ✓ | 100.0 / 100.0 / 50.0 | 100.0 / 100.0 / 99.4 | 3× |" in report
+    assert "trained on 2–100, tested on 101–150 / 150–200 (up to 2x)" in (tmp_path / "report.csv").read_text()
+
+
 @pytest.mark.slow  # starting Ray takes a while; run with -m slow where ray is installed
 def test_ray_backend_runs_the_same_jobs(tmp_path):
     ray = pytest.importorskip("ray")
@@ -274,3 +293,6 @@ def test_a_step_override_keeps_the_quick_profile_on_its_whole_schedule():
     assert with_steps(QUICK, 1000).min_steps == 1000
     assert with_steps(TINY.with_(steps=60, min_steps=12), 30).min_steps == 12
     assert with_steps(TINY.with_(steps=60, min_steps=12), 6).min_steps == 6
+    assert with_steps(TINY.with_(steps=60, min_steps=12), None) == TINY.with_(steps=60, min_steps=12)
+    assert with_steps(TINY.with_(steps=60, min_steps=12), None, full_schedule=True).min_steps == 60
+    assert with_steps(TINY.with_(steps=60, min_steps=12), 30, full_schedule=True).min_steps == 30

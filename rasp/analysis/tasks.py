@@ -5,7 +5,8 @@ read at run time. `pred_ape` / `pred_nope`: the paper found a C-RASP[periodic, l
 the task (its prediction that a transformer with learned absolute positions / no positional encoding
 length-generalizes). Accuracies are exact match in percent, mean over the seeds that reached 100% in
 distribution, for three length bins: the training range (0-50 for the algorithmic tasks) and two longer
-ones (51-100, 101-150). Formal languages: the paper's three bins ("take the shape, not the exact bins").
+ones (51-100, 101-150). Formal languages: the paper's three bins, whose lengths differ by language
+(`PaperResult.lengths`, from the authors' code: e.g. (abab)* trained up to 500 and tested up to 700).
 
 Two different statements are kept apart:
 
@@ -21,6 +22,51 @@ from dataclasses import dataclass
 
 SOURCE = "Huang et al. 2025, A Formal Framework for Understanding Length Generalization in Transformers (ICLR)"
 BINS_ALGORITHMIC = ("0-50", "51-100", "101-150")
+
+
+@dataclass(frozen=True)
+class PaperLengths:
+    """The input lengths behind a row's three numbers: the training range (bin 0 is held-out data from it)
+    and the two longer bins."""
+
+    train: tuple[int, int]
+    bins: tuple[tuple[int, int], tuple[int, int]]
+
+    @property
+    def ratio(self) -> float:
+        """How far the paper extrapolated: the longest tested input over the longest trained one."""
+        return self.bins[-1][1] / self.train[1]
+
+    def describe(self) -> str:
+        bins = " / ".join(f"{a}–{b}" for a, b in self.bins)
+        return f"trained on {self.train[0]}–{self.train[1]}, tested on {bins}"
+
+
+ALGORITHMIC_LENGTHS = PaperLengths((0, 50), ((51, 100), (101, 150)))
+
+# The formal languages' lengths in the authors' code (formal_lang_suite: configs/dataset/*.yaml and the
+# generators in dataloader_utils.py; the generated data committed beside them agrees where checked: (aa)*
+# trains up to 98 and tests up to ~200, (abab)* up to ~500 and ~700). DESIGN §6 gives one set of bins for the
+# whole table; the published formal-language rows were not measured on them. Tomita-5 and -6 have no config
+# there (not listed). Tomita's generator ("leak" mode) draws both longer bins from 101-150; the
+# {a,b}*d{b,c}* and {0,1,2}*02* generators keep the lower end at 2, so their longer bins mix in short strings.
+PAPER_LENGTHS: dict[str, PaperLengths] = {
+    "dyck_2": PaperLengths((2, 50), ((51, 100), (101, 150))),
+    "dyck_3": PaperLengths((2, 50), ((51, 100), (101, 150))),
+    "dyck_4": PaperLengths((2, 100), ((101, 200), (201, 300))),
+    "dyck_12": PaperLengths((2, 100), ((101, 200), (201, 300))),
+    "tomita_1": PaperLengths((1, 100), ((101, 150), (101, 150))),
+    "tomita_2": PaperLengths((1, 100), ((101, 150), (101, 150))),
+    "tomita_3": PaperLengths((1, 100), ((101, 150), (101, 150))),
+    "tomita_4": PaperLengths((1, 100), ((101, 150), (101, 150))),
+    "tomita_7": PaperLengths((1, 100), ((101, 150), (101, 150))),
+    "aa_star": PaperLengths((2, 100), ((101, 150), (150, 200))),
+    "aaaa_star": PaperLengths((4, 500), ((501, 600), (600, 700))),
+    "abab_star": PaperLengths((4, 500), ((501, 600), (600, 700))),
+    "abcde_star": PaperLengths((5, 200), ((201, 300), (301, 400))),
+    "ab_d_bc": PaperLengths((2, 50), ((2, 100), (2, 150))),
+    "zot_02": PaperLengths((2, 50), ((2, 100), (2, 150))),
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +90,13 @@ class PaperResult:
     def accuracy(self, pe: str) -> tuple[float, float, float]:
         """Exact match % in the three bins for "ape", "nope" or "reg"."""
         return {"ape": self.ape, "nope": self.nope, "reg": self.reg}[pe]
+
+    @property
+    def lengths(self) -> PaperLengths | None:
+        """The lengths the three numbers were measured on (None: not known, Tomita-5 and -6)."""
+        if self.family == "algorithmic":
+            return ALGORITHMIC_LENGTHS
+        return PAPER_LENGTHS.get(self.task)
 
     @property
     def fragment_ape(self) -> str:
