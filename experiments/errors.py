@@ -26,7 +26,7 @@ def run_from_record(record: dict, out_dir: Path, profile: Profile | None = None)
     """The run a results.jsonl record came from, with its last checkpoint's weights (the checkpoint is only read)."""
     from rasp.errors import RaspInputError
 
-    profile = profile or PROFILES[record["profile"]]
+    profile = (profile or PROFILES[record["profile"]]).for_task(record["task"])
     spec = RunSpec(record["task"], record["pe"], record["seed"], profile, Architecture(**record["architecture"]))
     run = Run(spec, out_dir / "checkpoints")
     if run.checkpoint is None or not run.checkpoint.exists():

@@ -47,6 +47,7 @@ class Profile:
     reg_coefficient: float = 1e-4  # the APE position regularizer (pe = "reg")
     vocabulary_limit: int | None = None  # number tasks (sort, copy_unique, count) use this many of their 150 numbers
     warmup: int = 0
+    task_lengths: bool = False  # formal languages on the lengths the paper's code gave each (see for_task)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -58,6 +59,20 @@ class Profile:
     @property
     def max_input_length(self) -> int:
         return max(high for _, high in self.test_bins)
+
+    def for_task(self, task: str) -> Profile:
+        """The profile a task runs under. With `task_lengths`, a formal language gets the training range and bins
+        the authors' code gave it (rasp.analysis.tasks.PAPER_LENGTHS: (abab)* trains on 4-500 and is tested up to
+        700, D-4 on 2-100 up to 300); DESIGN §6's 0-50 / 101-150 are the algorithmic tasks' lengths."""
+        if not self.task_lengths:
+            return self
+        from rasp.analysis.tasks import paper_result
+
+        row = paper_result(task)
+        lengths = row.lengths if row is not None else None
+        if lengths is None:
+            return self
+        return replace(self, train_lengths=lengths.train, test_bins=(lengths.train, *lengths.bins))
 
 
 QUICK = Profile(
@@ -87,8 +102,9 @@ QUICK = Profile(
     vocabulary_limit=64,  # sort / copy_unique / count over 64 numbers (distinct tokens up to length 48)
 )
 
-# Huang et al. (2025): lengths 0-50 for training, bins 0-50 / 51-100 / 101-150, up to 30k steps, and the sweep
-# layers {1,2,4} x heads {1,2,4} x width {16,64,256} x lr {1e-3,1e-4}, smallest first.
+# Huang et al. (2025): lengths 0-50 for training, bins 0-50 / 51-100 / 101-150 (the algorithmic tasks; each formal
+# language has its own, see Profile.for_task), up to 30k steps, and the sweep layers {1,2,4} x heads {1,2,4} x
+# width {16,64,256} x lr {1e-3,1e-4}, smallest first.
 PAPER = Profile(
     name="paper",
     train_lengths=(0, 50),
@@ -105,6 +121,7 @@ PAPER = Profile(
     steps=30_000,
     eval_examples=2000,
     eval_every=500,
+    task_lengths=True,
 )
 
 PROFILES = {p.name: p for p in (QUICK, PAPER)}

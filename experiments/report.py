@@ -201,8 +201,14 @@ def write_markdown(
             f"{agreeing_in_paper / len(in_paper) * 100:.0f}%.",
         ]
     bins = rows[0].bins if rows else []
-    if len(bins) > 2:  # the same criterion applied to each bin past training: how the agreement moves with length
-        by_bin = ", ".join(f"{a}–{b}: {agreeing_at(rows, k)}/{len(judged)}" for k, (a, b) in enumerate(bins) if k)
+    shared = all(
+        r.bins == bins for r in rows
+    )  # one set of bins; with the paper profile each formal language has its own
+    if (
+        len(bins) > 2 and judged
+    ):  # the same criterion applied to each bin past training: how agreement moves with length
+        names = [f"{a}–{b}" if shared else f"bin {k}" for k, (a, b) in enumerate(bins)]
+        by_bin = ", ".join(f"{names[k]}: {agreeing_at(rows, k)}/{len(judged)}" for k in range(1, len(bins)))
         lines += [
             "",
             f"The criterion applied to each bin beyond the training lengths instead of the longest: {by_bin}.",
@@ -223,13 +229,16 @@ def write_markdown(
     )
     several_models = len({m for r in rows for m in r.models}) > 1  # a sweep: say which model each row kept
     model_header, model_rule = (" model |", "---|") if several_models else ("", "")
+    bins_header, bins_rule = ("", "") if shared else (" input lengths |", "---|")
+    accuracy_header = " / ".join(f"{a}–{b}" for a, b in bins) if shared else "per bin"
     lines += [
         "",
-        f"| task | pe |{model_header} predicted | paper pred. | accuracy % ({' / '.join(f'{a}–{b}' for a, b in bins)}) | paper % | paper to | seeds ok/failed | outcome | agrees |",
-        f"|---|---|{model_rule}---|---|---|---|---|---|---|---|",
+        f"| task | pe |{model_header}{bins_header} predicted | paper pred. | accuracy % ({accuracy_header}) | paper % | paper to | seeds ok/failed | outcome | agrees |",
+        f"|---|---|{model_rule}{bins_rule}---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         model = f" {', '.join(r.models)} |" if several_models else ""
+        model += "" if shared else f" {' / '.join(f'{a}–{b}' for a, b in r.bins)} |"
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} |{model} {_mark(r.prediction.ok)} | {_mark(r.prediction.paper)} | "
             f"{_percent(r.accuracies)} | {_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
@@ -238,9 +247,9 @@ def write_markdown(
     if any(r.paper_lengths for r in rows) and bins:
         lines += [
             "",
-            f"*paper to*: how far the paper extrapolated for that row — its longest test input over its longest training "
-            f"input (algorithmic tasks 150/50; each formal language its own, in the authors' code). Here: "
-            f"{bins[-1][1] / bins[0][1]:.3g}× for every row.",
+            "*paper to*: how far the paper extrapolated for that row — its longest test input over its longest training "
+            "input (algorithmic tasks 150/50; each formal language its own, in the authors' code). Here: "
+            + (f"{bins[-1][1] / bins[0][1]:.3g}× for every row." if shared else "each row's *input lengths*."),
         ]
     disagreements = [r for r in judged if not r.agrees]
     lines += ["", "## Disagreements", ""]
@@ -298,9 +307,10 @@ def plot(rows: list[Row], path: Path) -> None:
         ax.set_title(task, fontsize=8)
         ax.set_ylim(-5, 105)
         ax.tick_params(labelsize=7)
-        if rows and rows[0].bins:
-            ax.axvline(rows[0].bins[0][1], color="0.8", lw=0.8)
-            ax.set_xlim(rows[0].bins[0][0], rows[0].bins[-1][1])
+        panel_bins = next((r.bins for r in rows if r.task == task and r.bins), None)
+        if panel_bins:
+            ax.axvline(panel_bins[0][1], color="0.8", lw=0.8)
+            ax.set_xlim(panel_bins[0][0], max(high for _, high in panel_bins))
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
     handles = [

@@ -86,7 +86,7 @@ def finished_jobs(out_dir: Path) -> set[str]:
 def plan(
     tasks: Iterable[str], pes: Iterable[str], seeds: int, profile: Profile, sweep: bool = False, init: str = "random"
 ) -> list[Job]:
-    return [Job(t, pe, s, profile, sweep, init) for t in tasks for pe in pes for s in range(seeds)]
+    return [Job(t, pe, s, profile.for_task(t), sweep, init) for t in tasks for pe in pes for s in range(seeds)]
 
 
 def run_jobs(

@@ -262,6 +262,35 @@ def test_a_disagreement_the_paper_measured_at_a_shorter_extrapolation_says_so(tm
     assert "trained on 2–100, tested on 101–150 / 150–200 (up to 2x)" in (tmp_path / "report.csv").read_text()
 
 
+def test_the_paper_profile_runs_each_formal_language_on_the_papers_lengths_for_it(tmp_path):
+    from experiments.profiles import PAPER
+
+    jobs = {j.task: j for j in plan(["sort", "abab_star", "tomita_5"], ["ape"], 1, PAPER)}
+    assert jobs["sort"].profile.test_bins == ((0, 50), (51, 100), (101, 150))  # algorithmic: DESIGN §6
+    assert jobs["abab_star"].profile.train_lengths == (4, 500)  # the authors' code: 4-500, tested up to 700
+    assert jobs["abab_star"].profile.test_bins == ((4, 500), (501, 600), (600, 700))
+    assert jobs["tomita_5"].profile == PAPER  # no lengths known for it: the profile's own
+    assert QUICK.for_task("abab_star") is QUICK  # the quick profile keeps one set of bins
+
+    def record(task, bins, accuracies):
+        return {"task": task, "pe": "ape", "seed": 0, "profile": "paper", "converged": True, "seconds": 1.0,
+                "train_accuracy": 1.0, "bins": [{"bin": b, "accuracy": a} for b, a in zip(bins, accuracies)]}  # fmt: skip
+
+    lines = [
+        record("sort", [[0, 50], [51, 100], [101, 150]], [1.0, 1.0, 0.99]),
+        record("aa_star", [[2, 100], [101, 150], [150, 200]], [1.0, 1.0, 0.5]),
+    ]
+    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_report(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "| input lengths |" in report and "accuracy % (per bin)" in report
+    assert (
+        "| aa_star | APE | 2–100 / 101–150 / 150–200 | ✓ | ✓ | 100.0 / 100.0 / 50.0 | 100.0 / 100.0 / 100.0 | 2× |"
+        in report
+    )
+    assert "bin 1: 2/2, bin 2: 1/2" in report
+
+
 @pytest.mark.slow  # starting Ray takes a while; run with -m slow where ray is installed
 def test_ray_backend_runs_the_same_jobs(tmp_path):
     ray = pytest.importorskip("ray")
