@@ -9,94 +9,32 @@ same operations inside a lambda body build the `Fn` itself, so `tokens + 1` and
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from . import scalar
-from . import syntax as S
-from .errors import RaspArityError, RaspError, RaspNameError, RaspTypeError, Span
-from .ir import REDUCTIONS, Graph
-from .parser import parse_source
+from .. import scalar
+from .. import syntax as S
+from ..errors import RaspArityError, RaspError, RaspNameError, RaspTypeError, Span
+from ..ir import Graph
+from ..parser import parse_source
+from .builtins import BuiltinCalls
+from .values import (
+    BUILTIN_FUNCTIONS,
+    BUILTIN_SOPS,
+    SCALAR_BUILTINS,
+    Builtin,
+    Const,
+    Env,
+    Function,
+    LambdaValue,
+    SelRef,
+    SOpRef,
+    Value,
+    _kind_of,
+)
 
-LIBRARY_DIR = Path(__file__).with_name("lib")
+LIBRARY_DIR = Path(__file__).parent.parent / "lib"
 MODES = ("causal", "bidirectional")
-
-
-@dataclass(frozen=True)
-class Const:
-    value: Any
-
-
-@dataclass(frozen=True)
-class SOpRef:
-    id: int
-
-
-@dataclass(frozen=True)
-class SelRef:
-    id: int
-
-
-@dataclass(frozen=True, eq=False)
-class Function:
-    definition: S.FuncDef
-    env: Env
-
-
-@dataclass(frozen=True, eq=False)
-class LambdaValue:
-    node: S.Lambda
-    env: Env
-
-
-@dataclass(frozen=True)
-class Builtin:
-    name: str
-
-
-Value = Union[Const, SOpRef, SelRef, Function, LambdaValue, Builtin]
-
-SCALAR_BUILTINS = {"indicator": 1, "round": 1, "abs": 1, "min": 2, "max": 2}
-BUILTIN_FUNCTIONS = {"map", "zipmap", "seq_map", "select", "aggregate", "selector_width", "numerical", "categorical"}
-BUILTIN_FUNCTIONS |= set(SCALAR_BUILTINS)
-BUILTIN_SOPS = {"tokens", "indices", "length"}
-
-
-@dataclass
-class Env:
-    """A scope: the file's top level, or one call of a function (whose parent is where it was defined)."""
-
-    parent: Env | None = None
-    names: dict[str, Value] = field(default_factory=dict)
-
-    def lookup(self, name: str) -> Value | None:
-        env: Env | None = self
-        while env is not None:
-            if name in env.names:
-                return env.names[name]
-            env = env.parent
-        return None
-
-    def visible(self) -> set[str]:
-        names: set[str] = set()
-        env: Env | None = self
-        while env is not None:
-            names |= set(env.names)
-            env = env.parent
-        return names
-
-
-def _kind_of(value: Value) -> str:
-    if isinstance(value, Const):
-        return f"the constant {value.value!r}"
-    if isinstance(value, SOpRef):
-        return "an s-op"
-    if isinstance(value, SelRef):
-        return "a selector"
-    if isinstance(value, (Function, Builtin)):
-        return "a function"
-    return "a lambda"
 
 
 def _scalar_operation(expr: S.Expr) -> tuple[str, tuple[S.Expr, ...]] | None:
@@ -114,7 +52,7 @@ def _scalar_operation(expr: S.Expr) -> tuple[str, tuple[S.Expr, ...]] | None:
     return None
 
 
-class Lowerer:
+class Lowerer(BuiltinCalls):
     """Lowers one program (and the libraries it loads) into one graph."""
 
     def __init__(self) -> None:
@@ -401,47 +339,6 @@ class Lowerer:
         fn = self.lambda_fn(lam, params)
         return self.apply_fn(fn, inputs, span, as_sop=any(isinstance(v, SOpRef) for v in values))
 
-    # ---- selectors ------------------------------------------------------------------------------
-
-    def select_op(self, keys: tuple[int, ...], queries: tuple[int, ...], fn: scalar.Fn, span: Span) -> SelRef:
-        """A select, with repeated key or query s-ops merged so equal selectors share one op."""
-        unique_keys = tuple(dict.fromkeys(keys))
-        unique_queries = tuple(dict.fromkeys(queries))
-        mapping = {i: scalar.arg(unique_keys.index(k)) for i, k in enumerate(keys)}
-        mapping.update(
-            {len(keys) + i: scalar.arg(len(unique_keys) + unique_queries.index(q)) for i, q in enumerate(queries)}
-        )
-        fn = scalar.substitute(fn, mapping)
-        op_id = self.graph.add(
-            "select", unique_keys + unique_queries, span=span, fn=fn, n_keys=len(unique_keys), vtype="selector"
-        )
-        return SelRef(op_id)
-
-    def combine_selectors(self, op: str, left: Value, right: Value, e: S.BinOp) -> SelRef:
-        for value, part in ((left, e.left), (right, e.right)):
-            if not isinstance(value, SelRef):
-                raise self.error(
-                    RaspTypeError, f"'{op}' combines two selectors, but this is {_kind_of(value)}", part.span
-                )
-        a, b = self.graph.op(left.id), self.graph.op(right.id)
-        keys, queries = a.keys + b.keys, a.queries + b.queries
-        nk = len(keys)
-        fa = scalar.substitute(
-            a.fn, {i: scalar.arg(i if i < a.n_keys else nk + i - a.n_keys) for i in range(len(a.inputs))}
-        )
-        fb = scalar.substitute(
-            b.fn,
-            {
-                i: scalar.arg(a.n_keys + i if i < b.n_keys else nk + len(a.queries) + i - b.n_keys)
-                for i in range(len(b.inputs))
-            },
-        )
-        return self.select_op(keys, queries, (op, fa, fb), e.span)
-
-    def negate_selector(self, sel: SelRef, e: S.UnaryOp) -> SelRef:
-        op = self.graph.op(sel.id)
-        return self.select_op(op.keys, op.queries, ("not", op.fn), e.span)
-
     # ---- calls ----------------------------------------------------------------------------------
 
     def bind_arguments(
@@ -500,113 +397,3 @@ class Lowerer:
             raise
         finally:
             self.call_stack.pop()
-
-    def call_builtin(self, e: S.Call, env: Env) -> Value:
-        name = e.func
-        if name in SCALAR_BUILTINS:
-            params = ("a", "b")[: SCALAR_BUILTINS[name]]
-            if len(e.args) != len(params) or e.keywords:
-                raise self.error(RaspArityError, f"{name}() takes {len(params)} argument(s), got {len(e.args)}", e.span)
-            return self.elementwise(name, [self.expr(a, env) for a in e.args], e.span)
-        if name in ("map", "zipmap", "seq_map"):
-            if len(e.args) < 2 or e.keywords:
-                raise self.error(RaspArityError, f"{name}() takes a function and at least one s-op", e.span)
-            fn = self.expr(e.args[0], env)
-            values = [self.expr(a, env) for a in e.args[1:]]
-            if name == "map" and len(values) != 1:
-                raise self.error(RaspArityError, f"map() takes one s-op, got {len(values)}; use zipmap", e.span)
-            if isinstance(fn, LambdaValue):
-                return self.apply_lambda(fn, values, e.span)
-            if isinstance(fn, Function):
-                if len(fn.definition.params) != len(values):
-                    raise self.error(
-                        RaspArityError, f"{fn.definition.name}() takes {len(fn.definition.params)} argument(s)", e.span
-                    )
-                return self.call_function(fn, values, e.span)
-            raise self.error(
-                RaspTypeError, f"{name}() needs a lambda as its first argument, got {_kind_of(fn)}", e.args[0].span
-            )
-        if name == "select":
-            return self.call_select(e, env)
-        if name == "aggregate":
-            return self.call_aggregate(e, env)
-        if name == "selector_width":
-            args = self.bind_arguments(name, ("selector",), e)
-            sel = self.expr(args["selector"], env)
-            if not isinstance(sel, SelRef):
-                raise self.error(
-                    RaspTypeError, f"selector_width() needs a selector, got {_kind_of(sel)}", args["selector"].span
-                )
-            return SOpRef(self.graph.add("selector_width", (sel.id,), span=e.span, vtype="int"))
-        assert name in ("numerical", "categorical")
-        args = self.bind_arguments(name, ("sop",), e)
-        value = self.expr(args["sop"], env)
-        if isinstance(value, SOpRef):
-            op = self.graph.op(value.id)
-            if name == "numerical" and op.kind == "aggregate" and op.reduce == "mean":
-                values_type = self.graph.op(op.inputs[1]).vtype
-                if values_type == "str":
-                    raise self.error(
-                        RaspTypeError, "a numerical mean of strings; aggregate numbers, or make it categorical", e.span
-                    )
-            op.encoding = name
-            return value
-        return self.as_operand(value, e.span, f"the argument of {name}()")
-
-    def call_select(self, e: S.Call, env: Env) -> SelRef:
-        args = self.bind_arguments("select", ("keys", "queries", "predicate"), e)
-        keys = self.as_sop(self.expr(args["keys"], env), args["keys"].span, "select's keys")
-        queries = self.as_sop(self.expr(args["queries"], env), args["queries"].span, "select's queries")
-        pred = args["predicate"]
-        k, q = scalar.arg(0), scalar.arg(1)
-        if isinstance(pred, S.Operator):
-            fn: scalar.Fn = (pred.op, k, q)
-        else:
-            value = self.expr(pred, env)
-            if isinstance(value, Const) and isinstance(value.value, bool):
-                fn = scalar.lit(value.value)
-            elif isinstance(value, LambdaValue):
-                if len(value.node.params) != 2:
-                    raise self.error(
-                        RaspArityError, "a select predicate is a lambda of two parameters (key, query)", pred.span
-                    )
-                fn = self.lambda_fn(value, dict(zip(value.node.params, (k, q))))
-            else:
-                raise self.error(
-                    RaspTypeError,
-                    "select's predicate must be a comparison (== != < <= > >=), True, False or lambda k, q: ...",
-                    pred.span,
-                )
-        try:
-            scalar.infer_type(fn, (self.graph.op(keys).vtype, self.graph.op(queries).vtype))
-        except scalar.EvalProblem as problem:
-            raise self.error(RaspTypeError, str(problem), e.span) from None
-        return self.select_op((keys,), (queries,), fn, e.span)
-
-    def call_aggregate(self, e: S.Call, env: Env) -> SOpRef:
-        args = self.bind_arguments("aggregate", ("selector", "values", "default", "reduce"), e, required=2)
-        sel = self.expr(args["selector"], env)
-        if not isinstance(sel, SelRef):
-            raise self.error(
-                RaspTypeError, f"aggregate() needs a selector first, got {_kind_of(sel)}", args["selector"].span
-            )
-        values = self.as_sop(self.expr(args["values"], env), args["values"].span, "aggregate's values")
-        default = self.constant(args["default"], env) if "default" in args else 0
-        if isinstance(default, (list, dict)):
-            raise self.error(
-                RaspTypeError, "aggregate's default must be a number, string or bool", args["default"].span
-            )
-        reduce = self.constant(args["reduce"], env) if "reduce" in args else "mean"
-        if reduce not in REDUCTIONS:
-            raise self.error(
-                RaspTypeError,
-                f"reduce must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduce!r}",
-                args["reduce"].span,
-            )
-        values_type = self.graph.op(values).vtype
-        if reduce == "mean" and values_type in scalar.NUMBER_TYPES:
-            vtype = "float" if values_type == "float" else "any" if values_type == "bool" else values_type
-        else:
-            vtype = values_type
-        op_id = self.graph.add("aggregate", (sel.id, values), span=e.span, value=default, reduce=reduce, vtype=vtype)
-        return SOpRef(op_id)
