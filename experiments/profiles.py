@@ -6,7 +6,7 @@ an hour. `paper` is the published protocol of Huang et al. (2025) (DESIGN §6), 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,7 @@ class Profile:
     weight_decay: float = 0.01
     reg_coefficient: float = 1e-4  # the APE position regularizer (pe = "reg")
     vocabulary_limit: int | None = None  # number tasks (sort, copy_unique, count) use this many of their 150 numbers
-    warmup: int = 0
     task_lengths: bool = False  # formal languages on the lengths the paper's code gave each (see for_task)
-    extra: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def with_(self, **changes) -> Profile:
         return replace(self, **changes)
