@@ -26,7 +26,10 @@ def run_from_record(record: dict, out_dir: Path, profile: Profile | None = None)
     """The run a results.jsonl record came from, with its last checkpoint's weights (the checkpoint is only read)."""
     from rasp.errors import RaspInputError
 
-    profile = (profile or PROFILES[record["profile"]]).for_task(record["task"])
+    profile = profile or PROFILES[record["profile"]]
+    if record.get("bins"):  # the lengths it ran on (the paper profile gives each formal language its own)
+        bins = tuple(tuple(b["bin"]) for b in record["bins"])
+        profile = profile.with_(train_lengths=bins[0], test_bins=bins)
     spec = RunSpec(record["task"], record["pe"], record["seed"], profile, Architecture(**record["architecture"]))
     run = Run(spec, out_dir / "checkpoints")
     if run.checkpoint is None or not run.checkpoint.exists():
@@ -85,8 +88,8 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
     return heads
 
 
-def plot_errors(curves: dict[str, list[float]], train_length: int, path: Path) -> None:
-    """One panel per row: error rate against position, with the longest training length marked."""
+def plot_errors(curves: dict[str, list[float]], train_lengths: dict[str, int], path: Path) -> None:
+    """One panel per row: error rate against position, with the row's longest training input marked."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -97,7 +100,7 @@ def plot_errors(curves: dict[str, list[float]], train_length: int, path: Path) -
     fig, axes = plt.subplots(grid_rows, columns, figsize=(3.4 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
     for ax, (name, rates) in zip(axes.flat, curves.items()):
         ax.bar(range(len(rates)), [r * 100 for r in rates], width=0.9, color="tab:red")
-        ax.axvline(train_length + 0.5, color="0.6", lw=0.8)
+        ax.axvline(train_lengths[name] + 0.5, color="0.6", lw=0.8)
         ax.set_title(name, fontsize=8)
         ax.set_ylim(0, 105)
         ax.tick_params(labelsize=7)
