@@ -3,7 +3,7 @@
 #   1. the compiled models' benchmark on CUDA (agreement, throughput) at max_len 10, 32 and 128;
 #   2. the paper profile (DESIGN §6) on a few tasks with both predicted outcomes;
 #   3. `rasp errors --heads` on the models it trained (error rate by position, attention by query-key distance).
-# Results go to $OUT (default ./gpu-results). Each stage has a time cap so the whole script ends in ~9 minutes;
+# Results go to $OUT (default ./gpu-results). The stages' time caps (120 + 310 + 60 s) end the script in ~9 minutes;
 # the report is written from whatever runs finished. Lark can come as a wheel in .whl/ (the GPU image lacks it).
 set -u
 OUT=${OUT:-gpu-results}
@@ -15,13 +15,13 @@ else
   export PYTHONPATH=$PWD
 fi
 export PYTHONUNBUFFERED=1
-BENCH_SECONDS=${BENCH_SECONDS:-200}
+BENCH_SECONDS=${BENCH_SECONDS:-120}
 PAPER_SECONDS=${PAPER_SECONDS:-310}
 PAPER_TASKS=${PAPER_TASKS:-binary_majority aa_star zot_02}
 PAPER_PE=${PAPER_PE:-ape,nope}
 PAPER_WORKERS=${PAPER_WORKERS:-6}
 PAPER_DIR=${PAPER_DIR:-/tmp/paper}
-ERRORS_SECONDS=${ERRORS_SECONDS:-75}
+ERRORS_SECONDS=${ERRORS_SECONDS:-60}
 ERRORS_ROWS=${ERRORS_ROWS:-}  # TASK:PE[:SEED] rows for `rasp errors --heads` (default: the disagreeing rows)
 DEVICE=${DEVICE:-cuda}
 BENCH_ARGS=${BENCH_ARGS:---max-len 10 32 128 --n 1000 --no-tracr}
@@ -40,13 +40,14 @@ echo "== paper profile: $PAPER_TASKS =="
 timeout "$PAPER_SECONDS" python3 -m rasp.cli experiment $PAPER_TASKS --profile paper --pe "$PAPER_PE" $PAPER_ARGS \
   --device "$DEVICE" --workers "$PAPER_WORKERS" --out "$PAPER_DIR" 2>&1 | tee "$OUT/paper_log.txt"
 python3 -m rasp.cli report "$PAPER_DIR" > /dev/null 2>&1
+for f in results.jsonl report.md; do  # brought back first, in case the command is cut short after this
+  [ -f "$PAPER_DIR/$f" ] && cp "$PAPER_DIR/$f" "$OUT/paper_$f"
+done
 
 echo "== where the trained models go wrong, and their heads' attention by distance =="
 # The checkpoints are too big to bring back, so read them here. report.csv and the plot are rebuilt from
 # results.jsonl with `rasp report` on any machine.
 # shellcheck disable=SC2086
 timeout "$ERRORS_SECONDS" python3 -m rasp.cli errors "$PAPER_DIR" $ERRORS_ROWS --heads 2>&1 | tee "$OUT/paper_errors.txt"
-for f in results.jsonl report.md errors_by_position.png; do
-  [ -f "$PAPER_DIR/$f" ] && cp "$PAPER_DIR/$f" "$OUT/paper_$f"
-done
+[ -f "$PAPER_DIR/errors_by_position.png" ] && cp "$PAPER_DIR/errors_by_position.png" "$OUT/paper_errors_by_position.png"
 ls -la "$OUT"

@@ -79,7 +79,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
-    from .errors import attention_by_distance, errors_by_position, plot_errors, run_from_record
+    from .errors import attention_by_distance, errors_by_position, last_trained_position, plot_errors, run_from_record
     from .report import PE_NAMES, build_rows, load_records
 
     out = Path(args.dir)
@@ -99,7 +99,7 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
         if not wanted:
             print("no row disagrees with its prediction; name rows as TASK:PE")
             return 0
-    curves, train_lengths = {}, {}
+    curves, last_trained = {}, {}
     for task, pe, seed in wanted:  # without a seed, the row's first
         chosen = sorted(
             (r for r in records if r["task"] == task and r["pe"] == pe and seed in (None, r["seed"])),
@@ -113,7 +113,7 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
         lengths = run.spec.profile.test_bins[-1]
         rates = errors_by_position(run, lengths)
         name = f"{task}, {PE_NAMES.get(pe, pe)} (seed {chosen[0]['seed']}), inputs {lengths[0]}–{lengths[1]}"
-        curves[name], train_lengths[name] = rates, run.spec.profile.train_lengths[1]
+        curves[name], last_trained[name] = rates, last_trained_position(run)
         worst = next((i for i, r in enumerate(rates) if r >= 0.5), None)
         print(
             f"{task:<28} {pe:<5} first position wrong on half the examples: {worst if worst is not None else '-'}; "
@@ -126,7 +126,7 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                 )
                 print(f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}")
     path = out / "errors_by_position.png"
-    plot_errors(curves, train_lengths, path)
+    plot_errors(curves, last_trained, path)
     print(f"wrote {path}")
     return 0
 

@@ -26,10 +26,10 @@ def run_from_record(record: dict, out_dir: Path, profile: Profile | None = None)
     """The run a results.jsonl record came from, with its last checkpoint's weights (the checkpoint is only read)."""
     from rasp.errors import RaspInputError
 
-    profile = profile or PROFILES[record["profile"]]
+    profile = (profile or PROFILES[record["profile"]]).for_task(record["task"])
     if record.get("bins"):  # the lengths it ran on (the paper profile gives each formal language its own)
         bins = tuple(tuple(b["bin"]) for b in record["bins"])
-        profile = profile.with_(train_lengths=bins[0], test_bins=bins)
+        profile = profile.with_(train_lengths=tuple(record.get("train_lengths", bins[0])), test_bins=bins)
     spec = RunSpec(record["task"], record["pe"], record["seed"], profile, Architecture(**record["architecture"]))
     run = Run(spec, out_dir / "checkpoints")
     if run.checkpoint is None or not run.checkpoint.exists():
@@ -40,6 +40,11 @@ def run_from_record(record: dict, out_dir: Path, profile: Profile | None = None)
     except RuntimeError as error:
         raise RaspInputError(f"{run.checkpoint} does not fit the {profile.name} profile's model: {error}") from None
     return run
+
+
+def last_trained_position(run: Run) -> int:
+    """The last sequence position a training example reaches (BOS is 0): the longest training input's example."""
+    return max_sequence_length(run.task, run.spec.profile.train_lengths[1]) - 1
 
 
 @torch.no_grad()
@@ -60,7 +65,7 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
     (BOS left out) at query–key distances up to the longest of training (T), from T to 2T, and beyond 2T, and the
     part of each at an even distance. APE trains position pairs only up to T: a pattern learned there (a parity
     head attends at odd distances only) need not hold beyond it."""
-    trained = max_sequence_length(run.task, run.spec.profile.train_lengths[1]) - 1
+    trained = last_trained_position(run)
     batch = run.batch(random.Random(seed), lengths, examples, offsets=False)
     _, patterns = run.model.eval()(batch.ids, positions=batch.positions, return_attention=True)
     width = batch.ids.shape[1]
@@ -88,8 +93,8 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
     return heads
 
 
-def plot_errors(curves: dict[str, list[float]], train_lengths: dict[str, int], path: Path) -> None:
-    """One panel per row: error rate against position, with the row's longest training input marked."""
+def plot_errors(curves: dict[str, list[float]], last_trained: dict[str, int], path: Path) -> None:
+    """One panel per row: error rate against position, with the row's last trained position marked."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,13 +105,13 @@ def plot_errors(curves: dict[str, list[float]], train_lengths: dict[str, int], p
     fig, axes = plt.subplots(grid_rows, columns, figsize=(3.4 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
     for ax, (name, rates) in zip(axes.flat, curves.items()):
         ax.bar(range(len(rates)), [r * 100 for r in rates], width=0.9, color="tab:red")
-        ax.axvline(train_lengths[name] + 0.5, color="0.6", lw=0.8)
+        ax.axvline(last_trained[name] + 0.5, color="0.6", lw=0.8)
         ax.set_title(name, fontsize=8)
         ax.set_ylim(0, 105)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(curves) :]:
         ax.axis("off")
-    fig.supxlabel("position in the sequence (grey line: longest training input)", fontsize=8)
+    fig.supxlabel("position in the sequence (grey line: the last one training examples reach)", fontsize=8)
     fig.supylabel("examples wrong there, %", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -61,11 +61,12 @@ class Profile:
         700, D-4 on 2-100 up to 300); DESIGN §6's 0-50 / 101-150 are the algorithmic tasks' lengths."""
         if not self.task_lengths:
             return self
-        from rasp.analysis.tasks import paper_result
+        from .predictions import paper_lengths
 
-        row = paper_result(task)
-        lengths = row.lengths if row is not None else None
-        if lengths is None:
+        lengths = paper_lengths(task)
+        # {a,b}*d{b,c}* and {0,1,2}*02*: the authors' longer bins start at 2, so a third of the last one is
+        # training-length data and would flatter the outcome; those keep the profile's own (disjoint) bins
+        if lengths is None or any(low <= lengths.train[1] for low, _ in lengths.bins):
             return self
         return replace(self, train_lengths=lengths.train, test_bins=(lengths.train, *lengths.bins))
 

@@ -17,10 +17,14 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .predictions import Prediction, paper_lengths, paper_numbers, predict_task
 from .profiles import PROFILES, Architecture
 from .runner import RESULTS
+
+if TYPE_CHECKING:
+    from rasp.analysis.tasks import PaperLengths
 
 GENERALIZES = 0.80
 PE_NAMES = {"ape": "APE", "nope": "NoPE", "reg": "APE+reg"}
@@ -39,7 +43,7 @@ class Row:
     failed: int = 0
     seconds: float = 0.0
     paper: list[float] | None = None
-    paper_lengths: object = None  # rasp.analysis.tasks.PaperLengths: the lengths the paper's numbers are from
+    paper_lengths: PaperLengths | None = None  # the lengths the paper's numbers were measured on
     models: list[str] = field(default_factory=list)  # the architecture of each seed's run (with --sweep: the one kept)
 
     @property
@@ -66,13 +70,14 @@ def load_records(out_dir: Path, selected_only: bool = True) -> list[dict]:
 
 
 def build_rows(records: list[dict]) -> list[Row]:
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    # runs of a task × encoding on different input lengths (a directory resumed under another profile) stay apart
+    groups: dict[tuple[str, str, tuple], list[dict]] = defaultdict(list)
     for record in records:
-        groups[(record["task"], record["pe"])].append(record)
+        groups[(record["task"], record["pe"], tuple(tuple(b["bin"]) for b in record["bins"]))].append(record)
     rows = []
-    for (task, pe), members in groups.items():
+    for (task, pe, bins), members in groups.items():
         row = Row(task, pe, predict_task(task, pe), paper=paper_numbers(task, pe), paper_lengths=paper_lengths(task))
-        row.bins = [tuple(b["bin"]) for b in members[0]["bins"]]
+        row.bins = list(bins)
         good = [m for m in members if m["converged"]]
         row.converged, row.failed = len(good), len(members) - len(good)
         row.seconds = sum(m["seconds"] for m in members)
@@ -171,7 +176,9 @@ def _shorter_in_the_paper(row: Row) -> str:
 def agreeing_at(rows: list[Row], k: int) -> int:
     """Rows (of those judged) whose outcome, read at bin k instead of the longest, matches the prediction."""
     return sum(
-        (r.accuracies[k] >= GENERALIZES) == r.prediction.ok for r in rows if r.agrees is not None and r.accuracies
+        (r.accuracies[k] >= GENERALIZES) == r.prediction.ok
+        for r in rows
+        if r.agrees is not None and r.accuracies and len(r.accuracies) > k
     )
 
 
@@ -201,12 +208,10 @@ def write_markdown(
             f"{agreeing_in_paper / len(in_paper) * 100:.0f}%.",
         ]
     bins = rows[0].bins if rows else []
-    shared = all(
-        r.bins == bins for r in rows
-    )  # one set of bins; with the paper profile each formal language has its own
-    if (
-        len(bins) > 2 and judged
-    ):  # the same criterion applied to each bin past training: how agreement moves with length
+    # one set of bins for every row? (with the paper profile each formal language has its own)
+    shared = all(r.bins == bins for r in rows)
+    # the same criterion applied to each bin past training: how the agreement moves with length
+    if len(bins) > 2 and judged and all(len(r.bins) == len(bins) for r in rows):
         names = [f"{a}–{b}" if shared else f"bin {k}" for k, (a, b) in enumerate(bins)]
         by_bin = ", ".join(f"{names[k]}: {agreeing_at(rows, k)}/{len(judged)}" for k in range(1, len(bins)))
         lines += [
@@ -307,10 +312,10 @@ def plot(rows: list[Row], path: Path) -> None:
         ax.set_title(task, fontsize=8)
         ax.set_ylim(-5, 105)
         ax.tick_params(labelsize=7)
-        panel_bins = next((r.bins for r in rows if r.task == task and r.bins), None)
+        panel_bins = [b for r in rows if r.task == task for b in r.bins]
         if panel_bins:
-            ax.axvline(panel_bins[0][1], color="0.8", lw=0.8)
-            ax.set_xlim(panel_bins[0][0], max(high for _, high in panel_bins))
+            ax.axvline(next(r.bins[0][1] for r in rows if r.task == task and r.bins), color="0.8", lw=0.8)
+            ax.set_xlim(min(low for low, _ in panel_bins), max(high for _, high in panel_bins))
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
     handles = [

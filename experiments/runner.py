@@ -69,15 +69,17 @@ def _progress_lines(run: Run, loss: float, accuracy: float, seconds: float) -> N
         )
 
 
-def finished_jobs(out_dir: Path) -> set[str]:
+def finished_jobs(out_dir: Path) -> dict[str, list]:
+    """The jobs recorded in out_dir/results.jsonl, each with the test bins it ran on."""
     path = out_dir / RESULTS
     if not path.exists():
-        return set()
-    done = set()
+        return {}
+    done = {}
     for line in path.read_text().splitlines():
         if line.strip():
             try:
-                done.add(json.loads(line)["job"])
+                record = json.loads(line)
+                done[record["job"]] = [tuple(b["bin"]) for b in record.get("bins", [])]
             except (json.JSONDecodeError, KeyError):
                 continue  # a line cut short by an interruption: that job runs again
     return done
@@ -103,6 +105,12 @@ def run_jobs(
     todo = [j for j in jobs if j.key not in done]
     if len(todo) < len(jobs):
         log(f"resuming: {len(jobs) - len(todo)} of {len(jobs)} jobs already recorded in {out_dir / RESULTS}")
+    other = [j.key for j in jobs if done.get(j.key) and done[j.key] != list(j.profile.test_bins)]
+    if other:
+        log(
+            f"note: {len(other)} recorded job(s) ran on other input lengths than this profile gives them (e.g. "
+            f"{other[0]}); they are kept, and the report shows them as rows of their own. Use another --out to rerun."
+        )
     started = time.perf_counter()
     results: list[dict] = []
 

@@ -213,6 +213,7 @@ class Run:
             "step": self.step,
             "history": self.history,
             "finished": self.finished,
+            "lengths": self._lengths(),
         }
         tmp = self.checkpoint.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -223,8 +224,10 @@ class Run:
             return False
         state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
         try:
+            if state.get("lengths", self._lengths()) != self._lengths():  # trained on other input lengths
+                raise RuntimeError("lengths")
             self.model.load_state_dict(state["model"])
-        except RuntimeError:  # written by a different version of the task or model: start this run afresh
+        except RuntimeError:  # written by a different version of the task, model or lengths: start afresh
             self.checkpoint.replace(self.checkpoint.with_suffix(".stale"))
             return False
         self.optimizer.load_state_dict(state["optimizer"])
@@ -232,6 +235,10 @@ class Run:
         self.step, self.history = state["step"], state["history"]
         self.finished = state.get("finished", False)
         return True
+
+    def _lengths(self) -> dict:
+        profile = self.spec.profile
+        return {"train": list(profile.train_lengths), "bins": [list(b) for b in profile.test_bins]}
 
     def execute(self) -> dict:
         started = time.perf_counter()
@@ -248,6 +255,9 @@ class Run:
             "profile": self.spec.profile.name,
             "architecture": asdict(self.spec.architecture),
             "steps": self.step,
+            "max_steps": self.spec.profile.steps,
+            "min_steps": self.spec.profile.min_steps,  # = max_steps: the whole schedule, no early stop
+            "train_lengths": list(self.spec.profile.train_lengths),
             "converged": bool(self.history and self.history[-1]["train_accuracy"] >= self.spec.profile.converged_at),
             "train_accuracy": self.history[-1]["train_accuracy"] if self.history else math.nan,
             "bins": bins,

@@ -156,8 +156,13 @@ def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
     lines.clear()
     run_jobs(jobs, tmp_path, log=lines.append)
     assert any("resuming: 2 of 4" in line for line in lines)
+    assert not any("other input lengths" in line for line in lines)
     records = [json.loads(line) for line in (tmp_path / RESULTS).read_text().splitlines()]
     assert sorted(r["job"] for r in records) == sorted(j.key for j in jobs)  # each job once
+    assert records[0]["train_lengths"] == [1, 6] and records[0]["max_steps"] == 12 and "min_steps" in records[0]
+    lines.clear()  # the same jobs planned on other lengths: kept, and said so
+    run_jobs(plan(["binary_majority"], ["ape"], 1, TINY.with_(test_bins=((1, 6), (7, 10)))), tmp_path, log=lines.append)
+    assert any("1 recorded job(s) ran on other input lengths" in line for line in lines)
 
     # Make the outcome known, then check the report's arithmetic and files.
     for r in records:
@@ -270,6 +275,8 @@ def test_the_paper_profile_runs_each_formal_language_on_the_papers_lengths_for_i
     assert jobs["abab_star"].profile.train_lengths == (4, 500)  # the authors' code: 4-500, tested up to 700
     assert jobs["abab_star"].profile.test_bins == ((4, 500), (501, 600), (600, 700))
     assert jobs["tomita_5"].profile == PAPER  # no lengths known for it: the profile's own
+    # the authors' longer bins for {0,1,2}*02* start at 2 (a third training-length data): ours stay disjoint
+    assert PAPER.for_task("zot_02") == PAPER
     assert QUICK.for_task("abab_star") is QUICK  # the quick profile keeps one set of bins
 
     def record(task, bins, accuracies):
@@ -314,6 +321,37 @@ def test_a_checkpoint_from_another_model_is_set_aside(tmp_path):
     other.checkpoint = run.checkpoint  # same file, different shapes
     assert not other.resume()
     assert run.checkpoint.with_suffix(".stale").exists() and not run.checkpoint.exists()
+
+
+def test_a_checkpoint_trained_on_other_lengths_is_set_aside(tmp_path):
+    run = Run(RunSpec("parity", "nope", 0, TINY, TINY.architecture), tmp_path)  # NoPE: same shapes at any length
+    run.save()
+    longer = TINY.with_(train_lengths=(1, 5), test_bins=((1, 5), (7, 12)))
+    other = Run(RunSpec("parity", "nope", 0, longer, TINY.architecture), tmp_path)
+    assert other.checkpoint == run.checkpoint and not other.resume()
+    assert run.checkpoint.with_suffix(".stale").exists()
+    again = Run(RunSpec("parity", "nope", 0, longer, TINY.architecture), tmp_path)
+    again.save()
+    assert again.resume()  # its own lengths: resumed
+
+
+def test_runs_on_other_lengths_are_rows_of_their_own(tmp_path):
+    def record(bins, accuracies, seed):
+        return {"task": "tomita_2", "pe": "ape", "seed": seed, "profile": "paper", "converged": True,
+                "seconds": 1.0, "train_accuracy": 1.0,
+                "bins": [{"bin": b, "accuracy": a} for b, a in zip(bins, accuracies)]}  # fmt: skip
+
+    old, new = [[0, 50], [51, 100], [101, 150]], [[1, 100], [101, 150]]
+    rows = build_rows([record(old, [1, 1, 0.9], 0), record(new, [1, 0.5], 1), record(old, [1, 1, 0.7], 2)])
+    assert [(r.bins, r.converged, r.accuracies[-1]) for r in rows] == [
+        ([(0, 50), (51, 100), (101, 150)], 2, pytest.approx(0.8)),
+        ([(1, 100), (101, 150)], 1, 0.5),
+    ]
+    assert [agreeing_at(rows, k) for k in (1, 2)] == [1, 1]  # a row with fewer bins is left out at bin 2
+    lines = [record(old, [1, 1, 0.9], 0), record(new, [1, 0.5], 1)]
+    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_report(tmp_path)  # rows with different numbers of bins: no per-bin agreement line, no crash
+    assert "| tomita_2 | APE | 1–100 / 101–150 |" in (tmp_path / "report.md").read_text()
 
 
 def test_a_step_override_keeps_the_quick_profile_on_its_whole_schedule():
