@@ -75,6 +75,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     summary = write_report(out)
     print((out / "report.md").read_text())
     print(f"\nwrote {out / 'report.md'}, {out / 'report.csv'}, {out / 'accuracy_by_length.png'}")
+    if args.paper_extrapolation:
+        from .paper_scale import write_paper_extrapolation
+
+        write_paper_extrapolation(out)
+        print((out / "paper_extrapolation.md").read_text())
+        print(f"wrote {out / 'paper_extrapolation.md'}")
     return 0 if summary["judged"] else 1
 
 
@@ -153,6 +159,11 @@ def register(sub) -> None:
 
     r = sub.add_parser("report", help="report.md, report.csv and plots from an experiment directory")
     r.add_argument("dir")
+    r.add_argument(
+        "--paper-extrapolation",
+        action="store_true",
+        help="also judge each row at the extrapolation the paper measured it at (re-evaluates the checkpoints)",
+    )
     r.set_defaults(handler=cmd_report)
 
     e = sub.add_parser("errors", help="where trained models go wrong: error rate by position on the longest bin")

@@ -181,24 +181,21 @@ class Run:
 
     # ---- evaluation -----------------------------------------------------------------------------
 
-    @torch.no_grad()
     def evaluate(self) -> list[dict]:
-        profile = self.spec.profile
-        rng = random.Random(10_000 + self.spec.seed)
-        bins = []
-        for low, high in profile.test_bins:
-            correct = total = 0
-            remaining = profile.eval_examples
-            while remaining > 0:
-                size = min(remaining, 256)
-                batch = self.batch(rng, (low, high), size, offsets=False)
-                correct += int(
-                    exact_match(self.model.eval()(batch.ids, positions=batch.positions), batch.targets).sum()
-                )
-                total += size
-                remaining -= size
-            bins.append({"bin": [low, high], "accuracy": correct / total, "examples": total})
-        return bins
+        rng, n = random.Random(10_000 + self.spec.seed), self.spec.profile.eval_examples
+        return [
+            {"bin": [low, high], "accuracy": self.accuracy_at(rng, (low, high), n), "examples": n}
+            for low, high in self.spec.profile.test_bins
+        ]
+
+    @torch.no_grad()
+    def accuracy_at(self, rng: random.Random, lengths: tuple[int, int], examples: int) -> float:
+        """Exact match on `examples` inputs with lengths in `lengths` (position offset 0)."""
+        correct = 0
+        for start in range(0, examples, 256):
+            batch = self.batch(rng, lengths, min(256, examples - start), offsets=False)
+            correct += round(self.accuracy(batch) * batch.ids.shape[0])
+        return correct / examples
 
     # ---- checkpoints ----------------------------------------------------------------------------
 
