@@ -275,6 +275,9 @@ def write_markdown(
             f"{', '.join(f'{a * 100:.1f}%' for a in r.unconverged_held_out)})"
             for r in no_outcome
         ]
+    if (path.parent / "paper_extrapolation.md").exists():
+        lines += ["", "Each row judged at the extrapolation the paper measured it at: [paper_extrapolation.md]"
+                  "(paper_extrapolation.md) (`rasp report DIR --paper-extrapolation`)."]  # fmt: skip
     readings = path.parent / "readings.md"  # a researcher's reading of the disagreements, kept with the results
     if readings.exists():
         lines += ["", "## Readings", "", readings.read_text().strip()]
