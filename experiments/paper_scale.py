@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import run_from_record
-from .predictions import paper_lengths, predict_task
-from .report import GENERALIZES, PE_NAMES, load_records
+from .report import GENERALIZES, PE_NAMES, build_rows, load_records
+
+if TYPE_CHECKING:
+    from rasp.analysis.tasks import PaperLengths
 
 EXAMPLES = 200  # per run; the quick profile's evaluation size
 
 
-def paper_scaled_bin(train_max: int, task: str) -> tuple[int, int] | None:
-    """The paper's last bin for a task, scaled from its training length to `train_max` (None: lengths unknown)."""
-    lengths = paper_lengths(task)
-    if lengths is None:
-        return None
+def paper_scaled_bin(train_max: int, lengths: PaperLengths) -> tuple[int, int]:
+    """The paper's last bin, scaled from the paper's longest training input to `train_max`."""
     scale = train_max / lengths.train[1]
     low = max(train_max + 1, math.ceil(lengths.bins[-1][0] * scale - 1e-9))
     return low, max(low, math.floor(lengths.bins[-1][1] * scale + 1e-9))
@@ -33,44 +32,39 @@ def paper_scaled_bin(train_max: int, task: str) -> tuple[int, int] | None:
 
 def judge_at_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> list[dict]:
     """One row per task × encoding with a known paper extrapolation and a converged seed (checkpoints needed)."""
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for record in load_records(out_dir):
-        if record["converged"]:
-            groups[(record["task"], record["pe"])].append(record)
-    rows = []
-    for (task, pe), members in groups.items():
-        train_max = members[0].get("train_lengths", members[0]["bins"][0]["bin"])[1]
-        scaled = paper_scaled_bin(train_max, task)
-        if scaled is None:
+    judged = []
+    for row in build_rows(load_records(out_dir)):
+        if row.paper_lengths is None or row.accuracies is None:  # lengths unknown, or no seed converged
             continue
-        accuracies = []
-        for record in members:
-            run = run_from_record(record, out_dir)
-            accuracies.append(run.accuracy_at(random.Random(20_000 + record["seed"]), scaled, examples))
-        accuracy = sum(accuracies) / len(accuracies)
-        predicted = predict_task(task, pe).ok
-        rows.append(
+        scaled = paper_scaled_bin(row.bins[0][1], row.paper_lengths)  # bin 0: the training lengths
+        converged = [r for r in row.records if r["converged"]]
+        accuracy = sum(
+            run_from_record(r, out_dir).accuracy_at(random.Random(20_000 + r["seed"]), scaled, examples)
+            for r in converged
+        ) / len(converged)
+        judged.append(
             {
-                "task": task,
-                "pe": pe,
-                "predicted": predicted,
-                "ratio": paper_lengths(task).ratio,
+                "task": row.task,
+                "pe": row.pe,
+                "predicted": row.prediction.ok,
+                "ratio": row.paper_lengths.ratio,
                 "bin": scaled,
                 "accuracy": accuracy,
-                "agrees": (accuracy >= GENERALIZES) == predicted,
-                "longest_bin": members[0]["bins"][-1]["bin"],
-                "longest_accuracy": sum(m["bins"][-1]["accuracy"] for m in members) / len(members),
-                "seeds": len(members),
+                "agrees": row.agrees_at(accuracy),
+                "longest_bin": row.bins[-1],
+                "longest_accuracy": row.accuracies[-1],
+                "agrees_at_longest": row.agrees,
+                "seeds": len(converged),
             }
         )
-    return sorted(rows, key=lambda r: (r["task"], r["pe"]))
+    return sorted(judged, key=lambda r: (r["task"], r["pe"]))
 
 
 def write_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> dict:
     """paper_extrapolation.md: the table, the agreement there, and beside it the agreement on the longest bin."""
     rows = judge_at_paper_extrapolation(out_dir, examples)
     agreeing = sum(r["agrees"] for r in rows)
-    at_longest = sum((r["longest_accuracy"] >= GENERALIZES) == r["predicted"] for r in rows)
+    at_longest = sum(r["agrees_at_longest"] for r in rows)
     lines = [
         "# Judged at the paper's own extrapolation",
         "",

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rasp.analysis.tasks import PaperLengths
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,8 @@ def paper_numbers(task: str, pe: str) -> list[float] | None:
     return None if row is None else list(row.accuracy(pe))
 
 
-def paper_lengths(task: str):
-    """The input lengths the paper's numbers for a task were measured on (a `PaperLengths`), or None."""
+def paper_lengths(task: str) -> PaperLengths | None:
+    """The input lengths the paper's numbers for a task were measured on, or None."""
     row = _paper_row(task)
     return None if row is None else row.lengths
 

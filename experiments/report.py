@@ -45,6 +45,7 @@ class Row:
     paper: list[float] | None = None
     paper_lengths: PaperLengths | None = None  # the lengths the paper's numbers were measured on
     models: list[str] = field(default_factory=list)  # the architecture of each seed's run (with --sweep: the one kept)
+    records: list[dict] = field(default_factory=list)  # the runs behind the row (results.jsonl lines)
 
     @property
     def generalizes(self) -> bool | None:
@@ -56,6 +57,15 @@ class Row:
             return None
         return self.generalizes == self.prediction.ok
 
+    def agrees_at(self, accuracy: float) -> bool:
+        """Whether an accuracy read elsewhere (another bin, other lengths) matches the prediction."""
+        return (accuracy >= GENERALIZES) == self.prediction.ok
+
+    @property
+    def extrapolation(self) -> float:
+        """How far this row's runs were tested: the longest test input over the longest training input."""
+        return self.bins[-1][1] / self.bins[0][1]
+
 
 def load_records(out_dir: Path, selected_only: bool = True) -> list[dict]:
     """The results of an experiment directory; of a sweep's runs, only those it kept unless `selected_only` is off."""
@@ -66,7 +76,12 @@ def load_records(out_dir: Path, selected_only: bool = True) -> list[dict]:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-    return [r for r in records if r.get("selected", True) or not selected_only]
+    return _kept(records) if selected_only else records
+
+
+def _kept(records: list[dict]) -> list[dict]:
+    """Without the runs a sweep tried and discarded."""
+    return [r for r in records if r.get("selected", True)]
 
 
 def build_rows(records: list[dict]) -> list[Row]:
@@ -77,7 +92,7 @@ def build_rows(records: list[dict]) -> list[Row]:
     rows = []
     for (task, pe, bins), members in groups.items():
         row = Row(task, pe, predict_task(task, pe), paper=paper_numbers(task, pe), paper_lengths=paper_lengths(task))
-        row.bins = list(bins)
+        row.bins, row.records = list(bins), members
         good = [m for m in members if m["converged"]]
         row.converged, row.failed = len(good), len(members) - len(good)
         row.seconds = sum(m["seconds"] for m in members)
@@ -110,6 +125,10 @@ def _task_order() -> list[str]:
 
 def _mark(value: bool | None) -> str:
     return "✓" if value else "✗" if value is not None else "–"
+
+
+def _bins_text(bins: list[tuple[int, int]]) -> str:
+    return " / ".join(f"{low}–{high}" for low, high in bins)
 
 
 def _percent(values: list[float] | None) -> str:
@@ -163,7 +182,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
 def _shorter_in_the_paper(row: Row) -> str:
     """For a row the paper measured at a smaller extrapolation than ours: say so, and give ours at that length."""
     lengths, bins = row.paper_lengths, row.bins
-    if not lengths or not bins or lengths.ratio >= bins[-1][1] / bins[0][1] - 1e-9:
+    if not lengths or not bins or lengths.ratio >= row.extrapolation - 1e-9:
         return ""
     note = f" The paper measured this row only up to {lengths.ratio:.3g}× ({lengths.describe()})"
     within = [k for k, (_, high) in enumerate(bins) if k and high <= lengths.ratio * bins[0][1] + 1e-9]
@@ -175,11 +194,7 @@ def _shorter_in_the_paper(row: Row) -> str:
 
 def agreeing_at(rows: list[Row], k: int) -> int:
     """Rows (of those judged) whose outcome, read at bin k instead of the longest, matches the prediction."""
-    return sum(
-        (r.accuracies[k] >= GENERALIZES) == r.prediction.ok
-        for r in rows
-        if r.agrees is not None and r.accuracies and len(r.accuracies) > k
-    )
+    return sum(r.agrees_at(r.accuracies[k]) for r in rows if r.agrees is not None and len(r.accuracies) > k)
 
 
 def write_markdown(
@@ -235,7 +250,7 @@ def write_markdown(
     several_models = len({m for r in rows for m in r.models}) > 1  # a sweep: say which model each row kept
     model_header, model_rule = (" model |", "---|") if several_models else ("", "")
     bins_header, bins_rule = ("", "") if shared else (" input lengths |", "---|")
-    accuracy_header = " / ".join(f"{a}–{b}" for a, b in bins) if shared else "per bin"
+    accuracy_header = _bins_text(bins) if shared else "per bin"
     lines += [
         "",
         f"| task | pe |{model_header}{bins_header} predicted | paper pred. | accuracy % ({accuracy_header}) | paper % | paper to | seeds ok/failed | outcome | agrees |",
@@ -243,7 +258,7 @@ def write_markdown(
     ]
     for r in rows:
         model = f" {', '.join(r.models)} |" if several_models else ""
-        model += "" if shared else f" {' / '.join(f'{a}–{b}' for a, b in r.bins)} |"
+        model += "" if shared else f" {_bins_text(r.bins)} |"
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} |{model} {_mark(r.prediction.ok)} | {_mark(r.prediction.paper)} | "
             f"{_percent(r.accuracies)} | {_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
@@ -254,7 +269,7 @@ def write_markdown(
             "",
             "*paper to*: how far the paper extrapolated for that row — its longest test input over its longest training "
             "input (algorithmic tasks 150/50; each formal language its own, in the authors' code). Here: "
-            + (f"{bins[-1][1] / bins[0][1]:.3g}× for every row." if shared else "each row's *input lengths*."),
+            + (f"{rows[0].extrapolation:.3g}× for every row." if shared else "each row's *input lengths*."),
         ]
     disagreements = [r for r in judged if not r.agrees]
     lines += ["", "## Disagreements", ""]
@@ -337,7 +352,8 @@ def plot(rows: list[Row], path: Path) -> None:
 
 
 def write_report(out_dir: Path, title: str | None = None) -> dict:
-    records = load_records(out_dir)
+    every_run = load_records(out_dir, selected_only=False)  # a sweep's discarded runs count in the compute
+    records = _kept(every_run)
     if not records:
         from rasp.errors import RaspInputError
 
@@ -350,8 +366,9 @@ def write_report(out_dir: Path, title: str | None = None) -> dict:
         wall = json.loads(meta.read_text()).get("wall_seconds")
     converged_at = PROFILES[profile].converged_at if profile in PROFILES else 1.0
     title = title or f"Length generalization — {profile} profile"
-    compute = sum(r["seconds"] for r in load_records(out_dir, selected_only=False))
-    summary = write_markdown(rows, out_dir / "report.md", title, wall, converged_at, compute)
+    summary = write_markdown(
+        rows, out_dir / "report.md", title, wall, converged_at, sum(r["seconds"] for r in every_run)
+    )
     write_csv(rows, out_dir / "report.csv")
     plot(rows, out_dir / "accuracy_by_length.png")
     return summary

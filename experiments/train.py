@@ -173,11 +173,13 @@ class Run:
         accuracy = self.history[-1]["train_accuracy"]
         return profile.extend_from <= accuracy < profile.converged_at
 
-    @torch.no_grad()
     def accuracy(self, batch: Batch) -> float:
-        self.model.eval()
-        logits = self.model(batch.ids, positions=batch.positions)
-        return float(exact_match(logits, batch.targets).float().mean())
+        return self._correct(batch) / batch.ids.shape[0]
+
+    @torch.no_grad()
+    def _correct(self, batch: Batch) -> int:
+        """How many of the batch's examples the model gets wholly right."""
+        return int(exact_match(self.model.eval()(batch.ids, positions=batch.positions), batch.targets).sum())
 
     # ---- evaluation -----------------------------------------------------------------------------
 
@@ -188,14 +190,10 @@ class Run:
             for low, high in self.spec.profile.test_bins
         ]
 
-    @torch.no_grad()
     def accuracy_at(self, rng: random.Random, lengths: tuple[int, int], examples: int) -> float:
         """Exact match on `examples` inputs with lengths in `lengths` (position offset 0)."""
-        correct = 0
-        for start in range(0, examples, 256):
-            batch = self.batch(rng, lengths, min(256, examples - start), offsets=False)
-            correct += round(self.accuracy(batch) * batch.ids.shape[0])
-        return correct / examples
+        sizes = [min(256, examples - start) for start in range(0, examples, 256)]
+        return sum(self._correct(self.batch(rng, lengths, size, offsets=False)) for size in sizes) / examples
 
     # ---- checkpoints ----------------------------------------------------------------------------
 
@@ -220,11 +218,13 @@ class Run:
         if self.checkpoint is None or not self.checkpoint.exists():
             return False
         state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
-        try:
-            if state.get("lengths", self._lengths()) != self._lengths():  # trained on other input lengths
-                raise RuntimeError("lengths")
-            self.model.load_state_dict(state["model"])
-        except RuntimeError:  # written by a different version of the task, model or lengths: start afresh
+        stale = state.get("lengths", self._lengths()) != self._lengths()  # trained on other input lengths
+        if not stale:
+            try:
+                self.model.load_state_dict(state["model"])
+            except RuntimeError:  # written by a different version of the task or model
+                stale = True
+        if stale:  # start this run afresh, keeping the old checkpoint aside
             self.checkpoint.replace(self.checkpoint.with_suffix(".stale"))
             return False
         self.optimizer.load_state_dict(state["optimizer"])
@@ -253,7 +253,7 @@ class Run:
             "architecture": asdict(self.spec.architecture),
             "steps": self.step,
             "max_steps": self.spec.profile.steps,
-            "min_steps": self.spec.profile.min_steps,  # = max_steps: the whole schedule, no early stop
+            "min_steps": self.spec.profile.min_steps,  # no early stop before it (equal to max_steps: none at all)
             "train_lengths": list(self.spec.profile.train_lengths),
             "converged": bool(self.history and self.history[-1]["train_accuracy"] >= self.spec.profile.converged_at),
             "train_accuracy": self.history[-1]["train_accuracy"] if self.history else math.nan,

@@ -300,12 +300,13 @@ def test_the_paper_profile_runs_each_formal_language_on_the_papers_lengths_for_i
 
 def test_rows_judged_at_the_papers_own_extrapolation(tmp_path):
     from experiments.paper_scale import paper_scaled_bin, write_paper_extrapolation
+    from experiments.predictions import paper_lengths
 
-    assert paper_scaled_bin(16, "abab_star") == (20, 22)  # the paper: 600-700 after 4-500
-    assert paper_scaled_bin(16, "aa_star") == (24, 32)  # 150-200 after 2-100
-    assert paper_scaled_bin(16, "sort") == (33, 48)  # 101-150 after 0-50
-    assert paper_scaled_bin(16, "zot_02") == (17, 48)  # 2-150 after 2-50: training lengths left out
-    assert paper_scaled_bin(16, "tomita_5") is None and paper_scaled_bin(16, "count") is None
+    assert paper_scaled_bin(16, paper_lengths("abab_star")) == (20, 22)  # the paper: 600-700 after 4-500
+    assert paper_scaled_bin(16, paper_lengths("aa_star")) == (24, 32)  # 150-200 after 2-100
+    assert paper_scaled_bin(16, paper_lengths("sort")) == (33, 48)  # 101-150 after 0-50
+    assert paper_scaled_bin(16, paper_lengths("zot_02")) == (17, 48)  # 2-150 after 2-50: training lengths left out
+    assert paper_lengths("tomita_5") is None and paper_lengths("count") is None  # such rows are left out
     records = run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
     (tmp_path / RESULTS).write_text("".join(json.dumps(r | {"converged": True}) + "\n" for r in records))
     summary = write_paper_extrapolation(tmp_path, examples=20)
