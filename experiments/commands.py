@@ -86,12 +86,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
     from .errors import attention_by_distance, errors_by_position, last_trained_position, plot_errors, run_from_record
-    from .report import PE_NAMES, build_rows, load_records
+    from .report import PE_NAMES, load_rows
 
     out = Path(args.dir)
-    records = load_records(out)
-    if not records:
-        raise RaspInputError(f"no results in {out / 'results.jsonl'}")
+    rows, _, _ = load_rows(out)
+    records = [record for row in rows for record in row.records]
     if args.rows:
         wanted = []
         for row in args.rows:
@@ -101,15 +100,15 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                 raise RaspInputError(f"'{row}': expected TASK:PE or TASK:PE:SEED, e.g. aa_star:ape or aa_star:ape:2")
             wanted.append((task, pe, int(seed) if seed else None))
     else:
-        wanted = [(r.task, r.pe, None) for r in build_rows(records) if r.agrees is False]
+        wanted = [(r.task, r.pe, None) for r in rows if r.agrees is False]
         if not wanted:
             print("no row disagrees with its prediction; name rows as TASK:PE")
             return 0
     curves, last_trained = {}, {}
     for task, pe, seed in wanted:  # without a seed, the row's first
         chosen = sorted(
-            (r for r in records if r["task"] == task and r["pe"] == pe and seed in (None, r["seed"])),
-            key=lambda r: r["seed"],
+            (r for r in records if r.task == task and r.pe == pe and seed in (None, r.seed)),
+            key=lambda r: r.seed,
         )
         if not chosen:
             raise RaspInputError(
@@ -118,7 +117,7 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
         run = run_from_record(chosen[0], out, profile)
         lengths = run.spec.profile.test_bins[-1]
         rates = errors_by_position(run, lengths)
-        name = f"{task}, {PE_NAMES.get(pe, pe)} (seed {chosen[0]['seed']}), inputs {lengths[0]}–{lengths[1]}"
+        name = f"{task}, {PE_NAMES.get(pe, pe)} (seed {chosen[0].seed}), inputs {lengths[0]}–{lengths[1]}"
         curves[name], last_trained[name] = rates, last_trained_position(run)
         worst = next((i for i, r in enumerate(rates) if r >= 0.5), None)
         print(

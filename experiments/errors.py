@@ -19,18 +19,19 @@ import torch
 
 from .data import IGNORE, max_sequence_length
 from .profiles import PROFILES, Architecture, Profile
+from .records import RunRecord
 from .train import Run, RunSpec
 
 
-def run_from_record(record: dict, out_dir: Path, profile: Profile | None = None) -> Run:
+def run_from_record(record: RunRecord, out_dir: Path, profile: Profile | None = None) -> Run:
     """The run a results.jsonl record came from, with its last checkpoint's weights (the checkpoint is only read)."""
     from rasp.errors import RaspInputError
 
-    profile = (profile or PROFILES[record["profile"]]).for_task(record["task"])
-    if record.get("bins"):  # the lengths it ran on (the paper profile gives each formal language its own)
-        bins = tuple(tuple(b["bin"]) for b in record["bins"])
-        profile = profile.with_(train_lengths=tuple(record.get("train_lengths", bins[0])), test_bins=bins)
-    spec = RunSpec(record["task"], record["pe"], record["seed"], profile, Architecture(**record["architecture"]))
+    profile = (profile or PROFILES[record.profile]).for_task(record.task)
+    if record.bins:  # the lengths it ran on (the paper profile gives each formal language its own)
+        bins = record.bin_ranges
+        profile = profile.with_(train_lengths=record.train_lengths or bins[0], test_bins=bins)
+    spec = RunSpec(record.task, record.pe, record.seed, profile, Architecture(**record.architecture))
     run = Run(spec, out_dir / "checkpoints")
     if run.checkpoint is None or not run.checkpoint.exists():
         raise RaspInputError(f"no checkpoint for {spec.key} in {out_dir / 'checkpoints'}")

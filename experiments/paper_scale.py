@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import run_from_record
-from .report import GENERALIZES, PE_NAMES, build_rows, load_records
+from .report import PE_NAMES, load_rows
 
 if TYPE_CHECKING:
     from rasp.analysis.tasks import PaperLengths
@@ -33,14 +33,14 @@ def paper_scaled_bin(train_max: int, lengths: PaperLengths) -> tuple[int, int]:
 def judge_at_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> list[dict]:
     """One row per task × encoding with a known paper extrapolation and a converged seed (checkpoints needed)."""
     judged = []
-    for row in build_rows(load_records(out_dir)):
+    rows, _, _ = load_rows(out_dir)
+    for row in rows:
         if row.paper_lengths is None or row.accuracies is None:  # lengths unknown, or no seed converged
             continue
         scaled = paper_scaled_bin(row.bins[0][1], row.paper_lengths)  # bin 0: the training lengths
-        converged = [r for r in row.records if r["converged"]]
+        converged = [r for r in row.records if r.converged]
         accuracy = sum(
-            run_from_record(r, out_dir).accuracy_at(random.Random(20_000 + r["seed"]), scaled, examples)
-            for r in converged
+            run_from_record(r, out_dir).accuracy_at(random.Random(20_000 + r.seed), scaled, examples) for r in converged
         ) / len(converged)
         judged.append(
             {
@@ -63,6 +63,7 @@ def judge_at_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> lis
 def write_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> dict:
     """paper_extrapolation.md: the table, the agreement there, and beside it the agreement on the longest bin."""
     rows = judge_at_paper_extrapolation(out_dir, examples)
+    criterion = load_rows(out_dir)[0][0].judgement.criterion
     agreeing = sum(r["agrees"] for r in rows)
     at_longest = sum(r["agrees_at_longest"] for r in rows)
     lines = [
@@ -70,7 +71,7 @@ def write_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> dict:
         "",
         f"**Agreement: {agreeing}/{len(rows)}** of the rows with a converged seed whose lengths in the paper are "
         f"known, each judged on the paper's last bin scaled to this run's training length (≥ "
-        f"{GENERALIZES * 100:.0f}% exact match, mean over converged seeds, {examples} inputs per seed). The same rows "
+        f"{criterion * 100:.0f}% exact match, mean over converged seeds, {examples} inputs per seed). The same rows "
         f"judged on the profile's longest bin, as in report.md: {at_longest}/{len(rows)}.",
         "",
         "| task | pe | predicted | paper to | inputs | accuracy % | agrees | longest bin | accuracy % there |",

@@ -15,6 +15,7 @@ class Prediction:
     ok: bool | None  # True: predicted to length-generalize; False: no program in the fragment was given
     source: str  # why: the program and fragment, or the missing program / impossibility result
     paper: bool | None  # the paper's prediction (None: task not in the paper's table)
+    from_program: bool = True  # judged from a bundled program (False: ✗ only because no program was given)
 
 
 FRAGMENT_FOR = {"ape": "crasp_pos", "reg": "crasp_pos", "nope": "crasp"}
@@ -66,7 +67,7 @@ def predict_task(task: str, pe: str) -> Prediction:
 
         known = impossibility(task)
         why = f"no {FRAGMENT_NAMES[fragment]} program given" + (f"; {known}" if known else "")
-        return Prediction(False, why, paper)
+        return Prediction(False, why, paper, from_program=False)
     verdict = getattr(verdicts, fragment)
     return Prediction(
         bool(verdict.ok), f"{name} {'is' if verdict.ok else 'is not'} in {FRAGMENT_NAMES[fragment]}", paper

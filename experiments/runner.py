@@ -7,7 +7,6 @@ profile's architectures smallest first and keeps the first that reaches 100% in-
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import sys
@@ -18,9 +17,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .profiles import Profile
+from .records import RESULTS, RunRecord, append_records, finished_jobs
 from .train import Run, RunSpec
 
-RESULTS = "results.jsonl"
+__all__ = ["RESULTS", "Job", "finished_jobs", "plan", "run_jobs", "with_steps"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,26 @@ class Job:
     profile: Profile
     sweep: bool = False
     init: str = "random"
+    data: str = "uniform"  # which sampler makes the examples (programs.tasks)
+    protocol: tuple[str, int, str] = ("", 0, "")  # the pre-registered protocol's name, version and hash, if any
+
+    @property
+    def selection(self) -> str:
+        """The rule that chooses the job's model: one fixed architecture, or a sweep judged on held-out data."""
+        return "heldout" if self.sweep else "fixed"
+
+    @property
+    def stamp(self) -> dict:
+        """What every record of this job carries besides the run's own results."""
+        name, version, digest = self.protocol
+        return {
+            "job": self.key,
+            "data": self.data,
+            "selection": self.selection,
+            "protocol": name,
+            "protocol_version": version,
+            "protocol_hash": digest,
+        }
 
     @property
     def key(self) -> str:
@@ -69,26 +89,21 @@ def _progress_lines(run: Run, loss: float, accuracy: float, seconds: float) -> N
         )
 
 
-def finished_jobs(out_dir: Path) -> dict[str, list]:
-    """The jobs recorded in out_dir/results.jsonl, each with the test bins it ran on."""
-    path = out_dir / RESULTS
-    if not path.exists():
-        return {}
-    done = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            try:
-                record = json.loads(line)
-                done[record["job"]] = [tuple(b["bin"]) for b in record.get("bins", [])]
-            except (json.JSONDecodeError, KeyError):
-                continue  # a line cut short by an interruption: that job runs again
-    return done
-
-
 def plan(
-    tasks: Iterable[str], pes: Iterable[str], seeds: int, profile: Profile, sweep: bool = False, init: str = "random"
+    tasks: Iterable[str],
+    pes: Iterable[str],
+    seeds: int,
+    profile: Profile,
+    sweep: bool = False,
+    data: str = "uniform",
+    protocol: tuple[str, int, str] = ("", 0, ""),
 ) -> list[Job]:
-    return [Job(t, pe, s, profile.for_task(t), sweep, init) for t in tasks for pe in pes for s in range(seeds)]
+    return [
+        Job(t, pe, s, profile.for_task(t), sweep, data=data, protocol=protocol)
+        for t in tasks
+        for pe in pes
+        for s in range(seeds)
+    ]
 
 
 def run_jobs(
@@ -98,9 +113,10 @@ def run_jobs(
     device: str = "cpu",
     backend: str = "local",
     log: Callable[[str], None] = lambda line: print(line, flush=True),
-) -> list[dict]:
+) -> list[RunRecord]:
     """Execute the jobs not yet recorded in out_dir/results.jsonl; append each job's records as it ends."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    _refuse_mixing(jobs, out_dir)
     done = finished_jobs(out_dir)
     todo = [j for j in jobs if j.key not in done]
     if len(todo) < len(jobs):
@@ -112,21 +128,20 @@ def run_jobs(
             f"{other[0]}); they are kept, and the report shows them as rows of their own. Use another --out to rerun."
         )
     started = time.perf_counter()
-    results: list[dict] = []
+    results: list[RunRecord] = []
 
-    def record(job: Job, records: list[dict], finished: int) -> None:
-        with open(out_dir / RESULTS, "a") as f:
-            for r in records:
-                f.write(json.dumps(r) + "\n")
+    def record(job: Job, outputs: list[dict], finished: int) -> None:
+        records = [RunRecord.from_json(output | job.stamp) for output in outputs]
+        append_records(out_dir, records)
         results.extend(records)
         final = records[-1]
-        bins = " ".join(f"{b['accuracy'] * 100:5.1f}" for b in final["bins"])
+        bins = " ".join(f"{b.accuracy * 100:5.1f}" for b in final.bins)
         elapsed = time.perf_counter() - started
         eta = elapsed / finished * (len(todo) - finished)
         log(
             f"[{finished}/{len(todo)}] {job.task:<26} {job.pe:<4} seed {job.seed}: "
-            f"train {final['train_accuracy'] * 100:5.1f}%  bins {bins}  "
-            f"({final['steps']} steps, {final['seconds']:.0f}s; elapsed {elapsed / 60:.1f} min, eta {eta / 60:.1f} min)"
+            f"train {final.train_accuracy * 100:5.1f}%  bins {bins}  "
+            f"({final.steps} steps, {final.seconds:.0f}s; elapsed {elapsed / 60:.1f} min, eta {eta / 60:.1f} min)"
         )
 
     failures: list[str] = []
@@ -169,6 +184,25 @@ def run_jobs(
 
         raise RaspError(f"{len(failures)} job(s) failed:\n  " + "\n  ".join(failures))
     return results
+
+
+def _refuse_mixing(jobs: list[Job], out_dir: Path) -> None:
+    """A directory holds one protocol's runs: its report judges them by one rule."""
+    from rasp.errors import RaspInputError
+
+    from .records import read_records
+
+    recorded = {r.protocol_hash for r in read_records(out_dir, selected_only=False, warn=False)}
+    wanted = {job.protocol[2] for job in jobs}
+    if recorded and recorded != wanted:
+
+        def names(hashes: set[str]) -> str:
+            return ", ".join(sorted(h or "no protocol" for h in hashes))
+
+        raise RaspInputError(
+            f"{out_dir} holds runs made under {names(recorded)}; these jobs run under {names(wanted)}. "
+            "Use another --out: one directory, one protocol."
+        )
 
 
 def _run_ray(todo: list[Job], out_dir: Path, device: str, record) -> None:

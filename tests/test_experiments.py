@@ -9,11 +9,31 @@ torch = pytest.importorskip("torch")
 
 from experiments.data import IGNORE, Vocabulary, collate  # noqa: E402
 from experiments.profiles import QUICK, Architecture  # noqa: E402
+from experiments.records import RunRecord  # noqa: E402
 from experiments.report import GENERALIZES, agreeing_at, build_rows, write_report  # noqa: E402
 from experiments.runner import RESULTS, finished_jobs, plan, run_jobs  # noqa: E402
 from experiments.train import Run, RunSpec, exact_match, position_regularizer  # noqa: E402
 from programs.tasks import get_task  # noqa: E402
 from rasp.errors import RaspInputError  # noqa: E402
+
+
+def run_line(task, bins, accuracies, pe="ape", seed=0, profile="quick", examples=200, **fields) -> dict:
+    """A results.jsonl line as a finished run writes it (only the fields a test cares about vary)."""
+    return {
+        "key": f"{task}/{pe}/s{seed}", "task": task, "pe": pe, "seed": seed, "profile": profile,
+        "architecture": {"layers": 2, "heads": 2, "width": 64, "lr": 1e-3, "mlp_ratio": 2}, "steps": 10,
+        "converged": True, "train_accuracy": 1.0, "seconds": 1.0,
+        "bins": [{"bin": list(b), "accuracy": a, "examples": examples} for b, a in zip(bins, accuracies)],
+    } | fields  # fmt: skip
+
+
+def quick_bins(n: int) -> list[tuple[int, int]]:
+    return [(1 + 16 * k, 16 * (k + 1)) for k in range(n)]
+
+
+def write_lines(directory, lines) -> None:
+    (directory / RESULTS).write_text("".join(json.dumps(line) + "\n" for line in lines))
+
 
 TINY = QUICK.with_(
     train_lengths=(1, 6),
@@ -173,7 +193,7 @@ def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
     summary = write_report(tmp_path)
     assert summary["judged"] == 4 and summary["agreeing"] == 4  # majority ✓ generalizes, copy_repeat ✗ fails
     report = (tmp_path / "report.md").read_text()
-    assert "Agreement: 4/4" in report and f"{GENERALIZES * 100:.0f}%" in report
+    assert "(b) Observed against predicted**: 4/4" in report and f"{GENERALIZES * 100:.0f}%" in report
     assert (tmp_path / "report.csv").read_text().count("\n") == 5
     assert (tmp_path / "accuracy_by_length.png").stat().st_size > 1000
 
@@ -191,7 +211,9 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
     from experiments.errors import attention_by_distance, errors_by_position, run_from_record
 
-    run = run_from_record(json.loads((tmp_path / RESULTS).read_text().splitlines()[0]), tmp_path, TINY)
+    run = run_from_record(
+        RunRecord.from_json(json.loads((tmp_path / RESULTS).read_text().splitlines()[0])), tmp_path, TINY
+    )
     rates = errors_by_position(run, (7, 12), examples=20)
     assert len(rates) == 13 and all(0.0 <= r <= 1.0 for r in rates)  # inputs up to 12 and BOS
     # every query's attention is on BOS or on keys in one of the distance bands (trained: up to 6)
@@ -212,36 +234,33 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
 
 def test_a_sweep_report_names_the_kept_model_and_counts_every_run(tmp_path):
     def record(arch, converged, seconds):
-        return {
-            "task": "binary_majority", "pe": "ape", "seed": 0, "profile": "quick", "job": "j",
-            "architecture": {"layers": arch[0], "heads": arch[1], "width": 64, "lr": 1e-3, "mlp_ratio": 2},
-            "converged": converged, "train_accuracy": 1.0 if converged else 0.5, "seconds": seconds,
-            "selected": converged, "bins": [{"bin": [1, 16], "accuracy": 1.0}, {"bin": [17, 32], "accuracy": 0.9}],
-        }  # fmt: skip
+        architecture = {"layers": arch[0], "heads": arch[1], "width": 64, "lr": 1e-3, "mlp_ratio": 2}
+        return run_line("binary_majority", quick_bins(2), [1.0, 0.9], job="j", architecture=architecture,
+                        converged=converged, train_accuracy=1.0 if converged else 0.5, seconds=seconds,
+                        selected=converged)  # fmt: skip
 
     lines = [record((1, 2), False, 60.0), record((2, 2), True, 120.0)]
-    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_lines(tmp_path, lines)
     write_report(tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert "Compute: 3.0 minutes" in report  # the discarded L1 run's minute counted
     assert "| model |" not in report  # one model kept: no column
     lines.append(record((1, 2), True, 30.0) | {"task": "majority"})
-    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_lines(tmp_path, lines)
     write_report(tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert "| task | pe | model |" in report and "| binary_majority | APE | L2H2W64lr0.001 |" in report
     assert "| majority | APE | L1H2W64lr0.001 |" in report
-    lines.append(record((1, 2), True, 30.0) | {"task": "mode"})  # not in the paper's table
-    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    lines.append(record((1, 2), True, 30.0) | {"task": "mode"})  # Zhou et al.'s task: leaves the three figures
+    write_lines(tmp_path, lines)
     write_report(tmp_path)
-    assert "On the rows of the paper's result table: 2/2 = 100%." in (tmp_path / "report.md").read_text()
+    assert "(b) Observed against predicted**: 2/2 = 100%" in (tmp_path / "report.md").read_text()
     assert "L2H2W64lr0.001" in (tmp_path / "report.csv").read_text()
 
 
 def test_agreement_read_at_each_bin():
     def record(task, accuracies):
-        bins = [{"bin": [1 + 16 * k, 16 * (k + 1)], "accuracy": a} for k, a in enumerate(accuracies)]
-        return {"task": task, "pe": "ape", "converged": True, "seconds": 1.0, "bins": bins}
+        return RunRecord.from_json(run_line(task, quick_bins(3), accuracies))
 
     # binary_majority is predicted ✓ and holds at 2× only; copy_repeat is predicted ✗ and fails at both
     rows = build_rows([record("binary_majority", [1.0, 0.9, 0.5]), record("copy_repeat", [1.0, 0.2, 0.1])])
@@ -250,12 +269,10 @@ def test_agreement_read_at_each_bin():
 
 def test_a_disagreement_the_paper_measured_at_a_shorter_extrapolation_says_so(tmp_path):
     def record(task, accuracies):
-        bins = [{"bin": [1 + 16 * k, 16 * (k + 1)], "accuracy": a} for k, a in enumerate(accuracies)]
-        return {"task": task, "pe": "ape", "seed": 0, "profile": "quick", "converged": True, "seconds": 1.0,
-                "train_accuracy": 1.0, "bins": bins}  # fmt: skip
+        return run_line(task, quick_bins(3), accuracies)
 
     lines = [record("aa_star", [1.0, 0.89, 0.0]), record("abab_star", [1.0, 0.26, 0.0]), record("sort", [1, 1, 0.5])]
-    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_lines(tmp_path, lines)
     write_report(tmp_path)
     report = (tmp_path / "report.md").read_text()
     # (aa)*: the authors' code trained on 2-100 and tested up to 200, so our 2x bin is the comparable one
@@ -263,7 +280,7 @@ def test_a_disagreement_the_paper_measured_at_a_shorter_extrapolation_says_so(tm
     assert "only up to 1.4× (trained on 4–500, tested on 501–600 / 600–700); no bin here is that short." in report
     sort_line = next(line for line in report.splitlines() if line.startswith("- **sort"))
     assert "only up to" not in sort_line  # algorithmic tasks: 150/50, as far as ours
-    assert "| sort | APE | ✓ | ✓ | 100.0 / 100.0 / 50.0 | 100.0 / 100.0 / 99.4 | 3× |" in report
+    assert "| sort | APE | ✓ | ✓ | 100.0 / 100.0 / 50.0 | [43, 57] | 100.0 / 100.0 / 99.4 | 3× |" in report
     assert "trained on 2–100, tested on 101–150 / 150–200 (up to 2x)" in (tmp_path / "report.csv").read_text()
 
 
@@ -280,8 +297,7 @@ def test_the_paper_profile_runs_each_formal_language_on_the_papers_lengths_for_i
     assert QUICK.for_task("abab_star") is QUICK  # the quick profile keeps one set of bins
 
     def record(task, bins, accuracies):
-        return {"task": task, "pe": "ape", "seed": 0, "profile": "paper", "converged": True, "seconds": 1.0,
-                "train_accuracy": 1.0, "bins": [{"bin": b, "accuracy": a} for b, a in zip(bins, accuracies)]}  # fmt: skip
+        return run_line(task, bins, accuracies, profile="paper", examples=2000)
 
     lines = [
         record("sort", [[0, 50], [51, 100], [101, 150]], [1.0, 1.0, 0.99]),
@@ -292,7 +308,7 @@ def test_the_paper_profile_runs_each_formal_language_on_the_papers_lengths_for_i
     report = (tmp_path / "report.md").read_text()
     assert "| input lengths |" in report and "accuracy % (per bin)" in report
     assert (
-        "| aa_star | APE | 2–100 / 101–150 / 150–200 | ✓ | ✓ | 100.0 / 100.0 / 50.0 | 100.0 / 100.0 / 100.0 | 2× |"
+        "| aa_star | APE | 2–100 / 101–150 / 150–200 | ✓ | ✓ | 100.0 / 100.0 / 50.0 | [48, 52] | 100.0 / 100.0 / 100.0 | 2× |"
         in report
     )
     assert "bin 1: 2/2, bin 2: 1/2" in report
@@ -308,7 +324,7 @@ def test_rows_judged_at_the_papers_own_extrapolation(tmp_path):
     assert paper_scaled_bin(16, paper_lengths("zot_02")) == (17, 48)  # 2-150 after 2-50: training lengths left out
     assert paper_lengths("tomita_5") is None and paper_lengths("count") is None  # such rows are left out
     records = run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
-    (tmp_path / RESULTS).write_text("".join(json.dumps(r | {"converged": True}) + "\n" for r in records))
+    write_lines(tmp_path, [r.to_json() | {"converged": True} for r in records])
     summary = write_paper_extrapolation(tmp_path, examples=20)
     (row,) = summary["rows"]
     assert row["bin"] == (9, 12)  # TINY trains on 1-6
@@ -325,9 +341,9 @@ def test_ray_backend_runs_the_same_jobs(tmp_path):
         records = run_jobs(jobs, tmp_path, backend="ray", log=lambda line: None)
     finally:
         ray.shutdown()
-    assert sorted(r["job"] for r in records) == sorted(j.key for j in jobs)
+    assert sorted(r.job for r in records) == sorted(j.key for j in jobs)
     local = run_jobs(jobs[:1], tmp_path / "local", log=lambda line: None)
-    assert local[0]["bins"] == next(r for r in records if r["job"] == jobs[0].key)["bins"]  # same job, same result
+    assert local[0].bins == next(r for r in records if r.job == jobs[0].key).bins  # same job, same result
 
 
 def test_a_checkpoint_from_another_model_is_set_aside(tmp_path):
@@ -355,19 +371,16 @@ def test_a_checkpoint_trained_on_other_lengths_is_set_aside(tmp_path):
 
 def test_runs_on_other_lengths_are_rows_of_their_own(tmp_path):
     def record(bins, accuracies, seed):
-        return {"task": "tomita_2", "pe": "ape", "seed": seed, "profile": "paper", "converged": True,
-                "seconds": 1.0, "train_accuracy": 1.0,
-                "bins": [{"bin": b, "accuracy": a} for b, a in zip(bins, accuracies)]}  # fmt: skip
+        return RunRecord.from_json(run_line("tomita_2", bins, accuracies, seed=seed, profile="paper"))
 
     old, new = [[0, 50], [51, 100], [101, 150]], [[1, 100], [101, 150]]
-    rows = build_rows([record(old, [1, 1, 0.9], 0), record(new, [1, 0.5], 1), record(old, [1, 1, 0.7], 2)])
+    rows = build_rows([record(old, [1, 1, 0.95], 0), record(new, [1, 0.5], 1), record(old, [1, 1, 0.85], 2)])
     assert [(r.bins, r.converged, r.accuracies[-1]) for r in rows] == [
-        ([(0, 50), (51, 100), (101, 150)], 2, pytest.approx(0.8)),
+        ([(0, 50), (51, 100), (101, 150)], 2, pytest.approx(0.9)),
         ([(1, 100), (101, 150)], 1, 0.5),
     ]
     assert [agreeing_at(rows, k) for k in (1, 2)] == [1, 1]  # a row with fewer bins is left out at bin 2
-    lines = [record(old, [1, 1, 0.9], 0), record(new, [1, 0.5], 1)]
-    (tmp_path / RESULTS).write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    write_lines(tmp_path, [record(old, [1, 1, 0.9], 0).to_json(), record(new, [1, 0.5], 1).to_json()])
     write_report(tmp_path)  # rows with different numbers of bins: no per-bin agreement line, no crash
     assert "| tomita_2 | APE | 1–100 / 101–150 |" in (tmp_path / "report.md").read_text()
 

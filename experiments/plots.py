@@ -1,0 +1,58 @@
+"""The report's plot: exact match against input length, per task and encoding, with 95% intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .rows import PE_NAMES, Row
+
+
+def plot_accuracy(rows: list[Row], path: Path) -> None:
+    """Accuracy against length bin, one panel per task, a line per encoding coloured by prediction, with each bin's
+    95% interval as an error bar (a row is judged on the interval, so the reader sees what was judged)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(r.task for r in rows))
+    columns = min(6, max(1, len(tasks)))
+    grid_rows = (len(tasks) + columns - 1) // columns
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(2.6 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
+    styles = {"ape": "-", "nope": "--", "reg": ":"}
+    for ax, task in zip(axes.flat, tasks):
+        for r in (r for r in rows if r.task == task):
+            colour = "tab:green" if r.prediction.ok else "tab:red" if r.prediction.ok is not None else "tab:gray"
+            centres = [(a + b) / 2 for a, b in r.bins]
+            if r.accuracies:
+                values = [a * 100 for a in r.accuracies]
+                errors = [[max(0.0, a - low) * 100 for a, (low, _) in zip(r.accuracies, r.intervals)],
+                          [max(0.0, high - a) * 100 for a, (_, high) in zip(r.accuracies, r.intervals)]]  # fmt: skip
+                ax.errorbar(centres, values, yerr=errors, fmt=styles.get(r.pe, "-"), color=colour, marker="o", ms=3,
+                            capsize=2, lw=1)  # fmt: skip
+            elif r.unconverged:  # no seed reached 100% in-distribution: shown faint, not judged
+                faint = [a * 100 for a in r.unconverged]
+                ax.plot(centres, faint, styles.get(r.pe, "-"), color=colour, marker="x", ms=3, alpha=0.35)
+        ax.set_title(task, fontsize=8)
+        ax.axhline(rows[0].judgement.criterion * 100, color="0.85", lw=0.6, ls=":")
+        ax.set_ylim(-5, 105)
+        ax.tick_params(labelsize=7)
+        panel_bins = [b for r in rows if r.task == task for b in r.bins]
+        if panel_bins:
+            ax.axvline(next(r.bins[0][1] for r in rows if r.task == task and r.bins), color="0.8", lw=0.8)
+            ax.set_xlim(min(low for low, _ in panel_bins), max(high for _, high in panel_bins))
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.axis("off")
+    handles = [
+        plt.Line2D([], [], color="tab:green", label="predicted ✓"),
+        plt.Line2D([], [], color="tab:red", label="predicted ✗"),
+        *(plt.Line2D([], [], color="k", ls=s, label=PE_NAMES[p]) for p, s in styles.items()),
+        plt.Line2D([], [], color="k", marker="x", alpha=0.35, label="no seed converged in-distribution"),
+    ]
+    bottom = 0.6 / fig.get_figheight()  # room (in figure fractions) for the x label and the legend below it
+    fig.supxlabel("input length (bin centre; grey line: longest training length)", fontsize=8, y=bottom * 0.6)
+    fig.supylabel("exact match %", fontsize=8)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

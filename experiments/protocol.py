@@ -1,0 +1,147 @@
+"""Pre-registered protocols: what an experiment measures and how its rows are judged, fixed before it runs.
+
+A protocol names a profile (lengths, model, training budget), the data (the authors' samplers or uniform ones),
+the rule that chooses each row's model, the number of seeds, the examples per bin, the criterion and the bin it is
+read at. The protocols live in one versioned file, `experiments/protocols.json`; each version says why it exists and
+when it was decided. A change is a new version made before a run — never an edit because a figure moved.
+
+Every run records the protocol's name, version and hash. The hash covers the version's entry and the resolved
+profile's values, so a profile changed in code after a protocol was registered no longer matches it: the runner
+refuses to run under that protocol until a new version is registered, and the report refuses to mix hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rasp.errors import RaspInputError
+
+from .profiles import PROFILES, Profile
+
+PROTOCOLS_FILE = Path(__file__).with_name("protocols.json")
+DATA_KINDS = ("authors", "uniform")
+SELECTION_RULES = ("heldout", "authors", "fixed")
+_FIELDS = (
+    "profile",
+    "suite",
+    "encodings",
+    "data",
+    "selection",
+    "seeds",
+    "examples_per_bin",
+    "criterion",
+    "deciding_bin",
+)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    name: str
+    version: int
+    date: str  # when it was decided (before any run under it)
+    reason: str  # why this version exists
+    profile: str
+    suite: str  # which tasks: "huang" (Huang et al.'s table) or "zhou"
+    encodings: tuple[str, ...]
+    data: str  # the authors' samplers, or uniform ones (a control)
+    selection: str  # heldout: a fixed model per task, checked on held-out training-length data; authors: their sweep
+    seeds: int
+    examples_per_bin: int
+    criterion: float  # a row generalizes when its deciding bin's interval lies at or above this
+    deciding_bin: int  # index into the profile's bins (-1: the longest)
+    profile_hash: str = ""  # the hash registered with the version; must equal the code's
+
+    def resolved_profile(self) -> Profile:
+        if self.profile not in PROFILES:
+            raise RaspInputError(f"protocol {self.label}: unknown profile '{self.profile}'")
+        return PROFILES[self.profile].with_(eval_examples=self.examples_per_bin)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @property
+    def hash(self) -> str:
+        """A digest of everything that decides a figure: this version's fields and the profile's values."""
+        entry = {k: v for k, v in asdict(self).items() if k not in ("profile_hash", "reason", "date")}
+        content = json.dumps({"protocol": entry, "profile": asdict(self.resolved_profile())}, sort_keys=True)
+        return hashlib.sha256(content.encode()).hexdigest()[:12]
+
+    def check(self) -> None:
+        """Refuse to run under a protocol whose profile changed since it was registered."""
+        if self.profile_hash != self.hash:
+            raise RaspInputError(
+                f"protocol {self.label} was registered with hash {self.profile_hash or '(none)'}, but the code now gives "
+                f"{self.hash}: the profile or the protocol changed after registration. Register a new version (with its "
+                f"reason and date) in {PROTOCOLS_FILE.name} before running."
+            )
+
+    def describe(self) -> list[str]:
+        """Markdown lines: the protocol, as a report opens with it."""
+        profile = self.resolved_profile()
+        bins = " / ".join(f"{a}–{b}" for a, b in profile.test_bins)
+        deciding = profile.test_bins[self.deciding_bin]
+        return [
+            f"**Protocol {self.label}** (hash `{self.hash}`, decided {self.date}): profile `{self.profile}`, "
+            f"{self.data} data, model chosen by the `{self.selection}` rule, {self.seeds} seeds per row, "
+            f"{self.examples_per_bin} examples per bin, encodings {', '.join(self.encodings)}.",
+            "",
+            f"Train on input lengths {profile.train_lengths[0]}–{profile.train_lengths[1]}; test bins {bins}. A row "
+            f"*generalizes* when the 95% Wilson interval of exact match on bin {deciding[0]}–{deciding[1]} (pooled over "
+            f"the seeds that converged) lies at or above {self.criterion * 100:.0f}%, *fails* when it lies below, and is "
+            "*undecided* when it straddles it.",
+            "",
+            f"Why this version: {self.reason}",
+        ]
+
+
+def load_protocols(path: Path = PROTOCOLS_FILE) -> dict[str, list[Protocol]]:
+    """Every registered version of every protocol, oldest first."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise RaspInputError(f"{path}: cannot read the protocols file ({error})") from None
+    protocols: dict[str, list[Protocol]] = {}
+    for name, versions in data.get("protocols", {}).items():
+        for entry in versions:
+            missing = [k for k in ("version", "date", "reason", *_FIELDS) if k not in entry]
+            if missing:
+                raise RaspInputError(f"{path}: protocol {name} v{entry.get('version', '?')} lacks {', '.join(missing)}")
+            protocol = Protocol(name=name, **{**entry, "encodings": tuple(entry["encodings"])})
+            if protocol.data not in DATA_KINDS or protocol.selection not in SELECTION_RULES:
+                raise RaspInputError(
+                    f"{path}: protocol {protocol.label}: data must be one of {DATA_KINDS}, selection one of "
+                    f"{SELECTION_RULES}"
+                )
+            protocols.setdefault(name, []).append(protocol)
+    for name, versions in protocols.items():
+        numbers = [p.version for p in versions]
+        if numbers != sorted(set(numbers)):
+            raise RaspInputError(f"{path}: protocol {name}: versions must be distinct and in order, got {numbers}")
+    return protocols
+
+
+def get_protocol(name: str, version: int | None = None, path: Path = PROTOCOLS_FILE) -> Protocol:
+    """The named protocol: its latest version, or the one asked for."""
+    protocols = load_protocols(path)
+    if name not in protocols:
+        raise RaspInputError(f"unknown protocol '{name}'; registered: {', '.join(protocols) or 'none'}")
+    versions = protocols[name]
+    if version is None:
+        return versions[-1]
+    for protocol in versions:
+        if protocol.version == version:
+            return protocol
+    raise RaspInputError(f"protocol {name} has no version {version} (versions: {[p.version for p in versions]})")
+
+
+def find_by_hash(digest: str, path: Path = PROTOCOLS_FILE) -> Protocol | None:
+    """The registered protocol version a record's hash belongs to (None if none does any more)."""
+    for versions in load_protocols(path).values():
+        for protocol in versions:
+            if protocol.profile_hash == digest:
+                return protocol
+    return None

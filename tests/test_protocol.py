@@ -1,0 +1,118 @@
+"""Pre-registered protocols, run records and intervals: the pieces a report's figures rest on."""
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+
+from experiments import protocol as protocols  # noqa: E402
+from experiments.records import RESULTS, RunRecord, append_records, finished_jobs, read_records  # noqa: E402
+from experiments.report import protocol_of, write_report  # noqa: E402
+from experiments.stats import judge, wilson  # noqa: E402
+from rasp.errors import RaspInputError  # noqa: E402
+
+
+def test_wilson_matches_known_values_and_stays_inside_0_1():
+    # Reference values from the closed form (Wilson 1927), checked by hand: 0/10 -> [0, 0.2775], 5/10 -> [0.2366, 0.7634]
+    assert wilson(0, 10) == pytest.approx((0.0, 0.27753), abs=1e-4)
+    assert wilson(5, 10) == pytest.approx((0.23659, 0.76341), abs=1e-4)
+    assert wilson(200, 200)[1] == 1.0 and wilson(200, 200)[0] == pytest.approx(0.98116, abs=1e-4)
+    assert wilson(0, 0) == (0.0, 1.0)  # no data: no information
+
+
+def test_a_row_is_undecided_when_its_interval_straddles_the_criterion():
+    assert judge(wilson(190, 200), 0.8) is True
+    assert judge(wilson(100, 200), 0.8) is False
+    assert judge(wilson(160, 200), 0.8) is None  # 80% measured on 200: could be either side
+    assert judge(wilson(8, 10), 0.8) is None
+
+
+def _line(task="binary_majority", seed=0, **fields) -> dict:
+    return {
+        "key": f"{task}/ape/s{seed}", "task": task, "pe": "ape", "seed": seed, "profile": "quick",
+        "architecture": {"layers": 1, "heads": 1, "width": 16, "lr": 1e-3}, "steps": 5, "converged": True,
+        "train_accuracy": 1.0, "seconds": 1.0,
+        "bins": [{"bin": [1, 16], "accuracy": 1.0, "examples": 100}, {"bin": [17, 32], "accuracy": 0.95, "examples": 100}],
+    } | fields  # fmt: skip
+
+
+def test_records_round_trip_and_bad_lines_are_skipped_not_fatal(tmp_path, capsys):
+    record = RunRecord.from_json(_line())
+    append_records(tmp_path, [record])
+    with open(tmp_path / RESULTS, "a") as f:
+        f.write("{}\n[1, 2]\n" + json.dumps(_line(bins=[{"bin": [1]}])) + "\n" + '{"key": "cut sh')
+    (read,) = read_records(tmp_path)
+    assert read == record and read.bins[1].correct == 95
+    assert "skipped 4 line(s)" in capsys.readouterr().err
+    assert finished_jobs(tmp_path) == {record.key: [(1, 16), (17, 32)]}
+
+
+def test_a_results_path_that_is_not_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / RESULTS).mkdir()
+    with pytest.raises(RaspInputError, match="found a directory"):
+        read_records(tmp_path)
+    (tmp_path / "binary").mkdir()
+    (tmp_path / "binary" / RESULTS).write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(RaspInputError, match="not UTF-8"):
+        read_records(tmp_path / "binary")
+
+
+def _registry(tmp_path, **changes) -> tuple:
+    entry = {
+        "version": 1, "date": "2026-11-28", "reason": "test", "profile": "quick", "suite": "huang",
+        "encodings": ["ape", "nope"], "data": "authors", "selection": "heldout", "seeds": 3,
+        "examples_per_bin": 500, "criterion": 0.8, "deciding_bin": -1,
+    } | changes  # fmt: skip
+    path = tmp_path / "protocols.json"
+    path.write_text(json.dumps({"protocols": {"t": [entry]}}))
+    return path, entry
+
+
+def test_a_protocol_pins_its_profile_and_refuses_to_run_once_it_changed(tmp_path, monkeypatch):
+    path, entry = _registry(tmp_path)
+    unregistered = protocols.get_protocol("t", path=path)
+    with pytest.raises(RaspInputError, match="Register a new version"):
+        unregistered.check()  # no hash registered yet
+    path.write_text(json.dumps({"protocols": {"t": [entry | {"profile_hash": unregistered.hash}]}}))
+    registered = protocols.get_protocol("t", path=path)
+    registered.check()
+    assert registered.resolved_profile().eval_examples == 500
+    changed = registered.resolved_profile().with_(steps=1)  # the profile edited in code after registration
+    monkeypatch.setitem(protocols.PROFILES, "quick", changed)
+    with pytest.raises(RaspInputError, match="changed after registration"):
+        registered.check()
+
+
+def test_the_registry_rejects_incomplete_or_unordered_versions(tmp_path):
+    path, entry = _registry(tmp_path)
+    del entry["seeds"]
+    path.write_text(json.dumps({"protocols": {"t": [entry]}}))
+    with pytest.raises(RaspInputError, match="lacks seeds"):
+        protocols.load_protocols(path)
+    path, entry = _registry(tmp_path, data="whatever")
+    with pytest.raises(RaspInputError, match="data must be one of"):
+        protocols.load_protocols(path)
+    path, entry = _registry(tmp_path)
+    path.write_text(json.dumps({"protocols": {"t": [entry | {"version": 2}, entry]}}))
+    with pytest.raises(RaspInputError, match="in order"):
+        protocols.load_protocols(path)
+
+
+def test_a_report_refuses_to_mix_protocols_and_opens_with_the_one_it_judges(tmp_path, monkeypatch):
+    path, entry = _registry(tmp_path)
+    digest = protocols.get_protocol("t", path=path).hash
+    path.write_text(json.dumps({"protocols": {"t": [entry | {"profile_hash": digest}]}}))
+    monkeypatch.setattr(protocols, "PROTOCOLS_FILE", path)
+    monkeypatch.setattr(protocols.find_by_hash, "__defaults__", (path,))
+    stamp = {"protocol": "t", "protocol_version": 1, "protocol_hash": digest}
+    lines = [_line(seed=s, **stamp) for s in range(3)]
+    (tmp_path / RESULTS).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    write_report(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert report.splitlines()[2].startswith(f"**Protocol t v1** (hash `{digest}`")
+    assert "(b) Observed against predicted**: 1/1" in report and "[92, 97]" in report  # 285/300 pooled
+    with open(tmp_path / RESULTS, "a") as f:
+        f.write(json.dumps(_line(seed=9)) + "\n")  # a run made without the protocol
+    with pytest.raises(RaspInputError, match="mix runs made under different protocols"):
+        protocol_of(read_records(tmp_path))
