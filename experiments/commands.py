@@ -27,45 +27,96 @@ def _tasks(names: list[str], suite: str) -> list[str]:
         from .predictions import paper_tasks
 
         return [t for t in TASKS if t in paper_tasks()]
+    if suite == "huang":  # Huang et al.'s suite: every task but Zhou et al.'s
+        return [t for t, task in TASKS.items() if task.family != "rasp_l"]
     return list(TASKS)
+
+
+def _from_protocol(args: argparse.Namespace):
+    """The protocol named by --protocol NAME[:VERSION], checked against the code; the options it fixes must not be
+    given as well (a run under a protocol is the protocol's run, nothing else)."""
+    from .protocol import get_protocol
+
+    name, _, version = args.protocol.partition(":")
+    if version and not version.isdigit():
+        raise RaspInputError(f"--protocol {args.protocol}: expected NAME or NAME:VERSION, e.g. huang-quick:1")
+    fixed = {"--profile": args.profile, "--pe": args.pe, "--seeds": args.seeds, "--data": args.data,
+             "--steps": args.steps, "--sweep": args.sweep or None, "--full-schedule": args.full_schedule or None}  # fmt: skip
+    given = [flag for flag, value in fixed.items() if value is not None]
+    if given:
+        raise RaspInputError(f"--protocol fixes {', '.join(given)}; leave them out (or run without a protocol)")
+    protocol = get_protocol(name, int(version) if version else None)
+    protocol.check()
+    return protocol
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
     from .profiles import PROFILES
+    from .protocol import DATA_KINDS
     from .report import write_report
     from .runner import plan, run_jobs, with_steps
     from .train import PE_KINDS
 
-    if args.profile not in PROFILES:
-        raise RaspInputError(f"unknown profile '{args.profile}'; expected {' or '.join(PROFILES)}")
-    pes = [p.strip() for p in args.pe.split(",") if p.strip()]
+    protocol = _from_protocol(args) if args.protocol else None
+    if protocol:
+        profile, pes, seeds, data = protocol.resolved_profile(), list(protocol.encodings), protocol.seeds, protocol.data
+        sweep, stamp, suite = protocol.selection == "heldout", (protocol.name, protocol.version, protocol.hash), "huang"
+        if protocol.selection == "authors":
+            raise RaspInputError(f"protocol {protocol.label}: the authors' selection rule is not implemented yet")
+    else:
+        name = args.profile or "quick"
+        if name not in PROFILES:
+            raise RaspInputError(f"unknown profile '{name}'; expected {' or '.join(PROFILES)}")
+        profile, data = PROFILES[name], args.data or "uniform"
+        pes = [p.strip() for p in (args.pe or "ape,nope").split(",") if p.strip()]
+        seeds = 1 if args.seeds is None else args.seeds
+        sweep, stamp, suite = args.sweep, ("", 0, ""), args.suite
+        if args.steps is not None and args.steps < 1:
+            raise RaspInputError(f"--steps must be at least 1 (got {args.steps})")
+        if args.suite == "demo" and not args.tasks and args.steps is None:
+            profile = with_steps(profile, DEMO_STEPS)
+        profile = with_steps(profile, args.steps, args.full_schedule)
     for pe in pes:
         if pe not in PE_KINDS:
             raise RaspInputError(f"unknown positional encoding '{pe}'; expected {', '.join(PE_KINDS)}")
-    profile = PROFILES[args.profile]
-    if args.suite == "demo" and not args.tasks and args.steps is None:
-        profile = with_steps(profile, DEMO_STEPS)
-    profile = with_steps(profile, args.steps, args.full_schedule)
-    tasks = _tasks(args.tasks, args.suite)
-    out = Path(args.out or f"runs/{args.suite if not args.tasks else 'custom'}-{profile.name}")
-    jobs = plan(tasks, pes, args.seeds, profile, sweep=args.sweep)
+    if data not in DATA_KINDS:
+        raise RaspInputError(f"unknown data '{data}'; expected {' or '.join(DATA_KINDS)}")
+    if seeds < 1:
+        raise RaspInputError(f"--seeds must be at least 1 (got {seeds})")
+    tasks = _tasks(args.tasks, suite)
+    label = protocol.name if protocol else f"{args.suite if not args.tasks else 'custom'}-{profile.name}"
+    out = Path(args.out or f"runs/{label}")
+    jobs = plan(tasks, pes, seeds, profile, sweep=sweep, data=data, protocol=stamp)
     workers = args.workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    if workers < 1:
+        raise RaspInputError(f"--workers must be at least 1 (got {workers})")
     print(
-        f"{len(jobs)} jobs ({len(tasks)} tasks × {', '.join(pes)} × {args.seeds} seed(s)), profile {profile.name}, "
-        f"{workers} worker(s) on {args.device}; results in {out}/results.jsonl",
+        (f"protocol {protocol.label} (hash {protocol.hash}); " if protocol else "")
+        + f"{len(jobs)} jobs ({len(tasks)} tasks × {', '.join(pes)} × {seeds} seed(s)), profile {profile.name}, "
+        f"{data} data, {workers} worker(s) on {args.device}; results in {out}/results.jsonl",
         flush=True,
     )
     started = time.perf_counter()
     run_jobs(jobs, out, workers=workers, device=args.device, backend=args.backend)
-    wall_file = out / "wall_seconds.json"
-    previous = json.loads(wall_file.read_text()).get("wall_seconds", 0) if wall_file.exists() else 0
-    wall_file.write_text(json.dumps({"wall_seconds": previous + time.perf_counter() - started}))
+    _add_wall_time(out, time.perf_counter() - started)
     summary = write_report(out)
     print(
-        f"agreement {summary['agreeing']}/{summary['judged']} ({summary['agreement'] * 100:.0f}%); "
+        f"observed against predicted {summary['agreeing']}/{summary['judged']}; "
         f"report: {out / 'report.md'}, {out / 'report.csv'}, {out / 'accuracy_by_length.png'}"
     )
     return 0
+
+
+def _add_wall_time(out: Path, seconds: float) -> None:
+    """Accumulate wall time over resumed sessions; written atomically, and a damaged file starts the count afresh."""
+    path = out / "wall_seconds.json"
+    try:
+        previous = float(json.loads(path.read_text()).get("wall_seconds", 0)) if path.exists() else 0.0
+    except (ValueError, AttributeError, TypeError, UnicodeDecodeError):
+        previous = 0.0
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"wall_seconds": previous + seconds}))
+    tmp.replace(path)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -139,10 +190,18 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
 def register(sub) -> None:
     p = sub.add_parser("experiment", help="train transformers on the task suite; compare with predictions")
     p.add_argument("tasks", nargs="*", help="task ids (default: the whole suite, or --suite)")
-    p.add_argument("--suite", default="all", choices=["all", "paper", "demo"], help="which tasks when none are named")
-    p.add_argument("--profile", default="quick", help="quick (CPU) or paper (the published protocol, GPU)")
-    p.add_argument("--pe", default="ape,nope", help="positional encodings: ape, nope, reg (comma-separated)")
-    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument(
+        "--suite", default="all", choices=["all", "paper", "huang", "demo"], help="which tasks when none are named"
+    )
+    p.add_argument(
+        "--protocol",
+        help="NAME or NAME:VERSION: run under a pre-registered protocol (experiments/protocols.json), which fixes the "
+        "profile, data, encodings, seeds, selection rule and examples per bin",
+    )
+    p.add_argument("--profile", help="quick (CPU, the default) or paper (the published protocol, GPU)")
+    p.add_argument("--data", help="authors (the samplers of the authors' code) or uniform (default: uniform)")
+    p.add_argument("--pe", help="positional encodings: ape, nope, reg (comma-separated; default ape,nope)")
+    p.add_argument("--seeds", type=int, help="seeds per task and encoding (default 1)")
     p.add_argument("--steps", type=int, help="override the profile's training steps")
     p.add_argument(
         "--full-schedule",

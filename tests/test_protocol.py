@@ -116,3 +116,23 @@ def test_a_report_refuses_to_mix_protocols_and_opens_with_the_one_it_judges(tmp_
         f.write(json.dumps(_line(seed=9)) + "\n")  # a run made without the protocol
     with pytest.raises(RaspInputError, match="mix runs made under different protocols"):
         protocol_of(read_records(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--protocol", "no-such"], "unknown protocol 'no-such'"),
+        (["--protocol", "x:one"], "expected NAME or NAME:VERSION"),
+        (["--protocol", "x", "--seeds", "3", "--pe", "ape"], "--protocol fixes --pe, --seeds"),
+        (["--steps", "0"], "--steps must be at least 1"),
+        (["--seeds", "0"], "--seeds must be at least 1"),
+        (["--workers", "-1"], "--workers must be at least 1"),
+        (["--data", "mine"], "unknown data 'mine'"),
+    ],
+)
+def test_experiment_options_are_checked_before_anything_runs(argv, message, capsys, tmp_path):
+    from rasp.cli import main
+
+    assert main(["experiment", "parity", "--out", str(tmp_path), *argv]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / RESULTS).exists()
