@@ -214,3 +214,54 @@ def test_get_task_defaults_to_the_authors_data_and_records_the_kind():
 def test_an_unknown_data_kind_is_a_clear_error():
     with pytest.raises(RaspInputError, match="unknown data kind 'paper'"):
         get_task("parity", data="paper")
+
+
+# ---- the authors' regime (programs/authors/algorithmic.json) -----------------------------------------------
+
+
+def test_the_regime_has_every_field_with_a_source_for_every_task_and_encoding():
+    from programs.regime import ALGORITHMIC_FIELDS, PES, load_regime
+
+    regime = load_regime("algorithmic")
+    assert set(regime.entries) == {(task, pe) for task in CHECKS for pe in PES}
+    for key, entry in regime.entries.items():
+        assert set(ALGORITHMIC_FIELDS) <= set(entry), key
+        assert all(setting.source.strip() for setting in entry.values()), key
+        assert entry["dataset_class"].value in entry["dataset_class"].source  # names the class it follows
+    assert regime.sweep.source and regime.commit
+
+
+def test_the_regime_agrees_with_our_samplers_and_the_published_choices():
+    from programs.algorithmic import AUTHORS
+    from programs.regime import load_regime
+
+    regime = load_regime("algorithmic")
+    for (task, pe), entry in regime.entries.items():
+        assert entry["dataset_class"].value == AUTHORS[task].source
+        assert entry["min_length"].value == get_task(task).min_length
+        assert (entry["regularizer_coefficient"].value is not None) == (pe == "reg")
+    # a regularized run reuses the APE architecture (run_multiple_seeds.py: --regularize takes the APE table)
+    for task in CHECKS:
+        ape, reg = regime.entry(task, "ape"), regime.entry(task, "reg")
+        assert [ape[f].value for f in ("layers", "heads", "width", "learning_rate")] == [
+            reg[f].value for f in ("layers", "heads", "width", "learning_rate")
+        ]
+    big = regime.entry("addition", "nope")
+    assert (big["layers"].value, big["max_steps"].value, big["warmup_steps"].value) == (12, 60_000, 3000)
+
+
+def test_a_regime_entry_without_a_source_is_refused(tmp_path, monkeypatch):
+    import json
+
+    import programs.regime as regime_module
+
+    raw = json.loads((regime_module.REGIME_DIR / "algorithmic.json").read_text())
+    raw["entries"][0]["layers"] = {"value": 1, "source": " "}
+    (tmp_path / "broken.json").write_text(json.dumps(raw))
+    monkeypatch.setattr(regime_module, "REGIME_DIR", tmp_path)
+    with pytest.raises(RaspInputError, match="layers: no source"):
+        regime_module.load_regime("broken")
+    del raw["entries"][0]["layers"]
+    (tmp_path / "broken.json").write_text(json.dumps(raw))
+    with pytest.raises(RaspInputError, match="missing layers"):
+        regime_module.load_regime("broken")
