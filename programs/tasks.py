@@ -9,7 +9,12 @@ serve all tasks:
   set of symbols that may come next (`programs.languages`).
 
 An example counts as correct when every target position is (exact match). Lengths are input lengths: the
-number of symbols between `<bos>` and `<sep>` (or the string's length).
+number of symbols between `<bos>` and `<sep>` (or the string's length), plus the `<sep>` itself for a task whose
+authors count their separator (`Task.separator_counts`: the authors' addition counts its `=`).
+
+Each task comes in a data kind (`DATA_KINDS`): "authors", the default, draws inputs as the paper's code does
+(`programs.algorithmic.AUTHORS`); "uniform" is the earlier generator, kept as a control. A task records its kind
+(`Task.data`) so that a result can say which data it was trained and tested on.
 """
 
 from __future__ import annotations
@@ -19,11 +24,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .algorithmic import (
+    AUTHORS,
+    BITS,
+    LETTERS,
+    NUMBERS,
+    addition,
+    binary_majority,
+    binary_majority_interleave,
+    copy_repeat,
+    copy_unique,
+    majority,
+    parity,
+    sort_unique,
+)
+from .algorithmic import random_bits as _bits
 from .languages import LANGUAGES, Dfa
 
 BOS, SEP, EOS, PAD = "<bos>", "<sep>", "<eos>", "<pad>"
 SPECIALS = (PAD, BOS, SEP, EOS)
 PROGRAMS_DIR = Path(__file__).parent
+DATA_KINDS = ("authors", "uniform")  # the first is the default
 
 Pair = tuple[list[str], list[str]]  # (input, answer) or (string, labels)
 
@@ -32,9 +53,12 @@ Pair = tuple[list[str], list[str]]  # (input, answer) or (string, labels)
 class Example:
     tokens: list[str]
     targets: list[str | None]
+    length: int | None = None  # the task's own length where it is not the symbol count (Task.separator_counts)
 
     @property
     def input_length(self) -> int:
+        if self.length is not None:
+            return self.length
         return self.tokens.index(SEP) - 1 if SEP in self.tokens else len(self.tokens) - 1
 
 
@@ -48,6 +72,10 @@ class Task:
     make: Callable[..., Pair | None] = field(repr=False)  # make(rng, length, **options)
     min_length: int = 0
     options: dict = field(default_factory=dict, compare=False)  # e.g. {"numbers": ...} for the number tasks
+    data: str = DATA_KINDS[0]  # which generator: "authors" or "uniform"
+    # how `sample` draws a length in [low, high]: None is uniformly; the authors' BMI rounds to a multiple of 3
+    draw_length: Callable[[random.Random, int, int], int] | None = field(default=None, repr=False, compare=False)
+    separator_counts: bool = False  # the length counts the <sep> (the authors' addition counts its '=')
 
     def with_vocabulary_limit(self, size: int | None) -> Task:
         """The task over its first `size` number tokens (tasks over the 150 numbers only; others unchanged).
@@ -70,7 +98,7 @@ class Task:
         return list(SPECIALS) + sorted(set(self.symbols) | set(self.answers), key=_natural)
 
     def example(self, rng: random.Random, length: int) -> Example | None:
-        """An example with an input of exactly `length` symbols, or None if the task has none."""
+        """An example of exactly `length` (input symbols, and the <sep> where it counts), or None if none exists."""
         pair = self.make(rng, length, **self.options)
         if pair is None:
             return None
@@ -80,13 +108,15 @@ class Task:
         tokens = [BOS, *inputs, SEP, *answer, EOS]
         start = len(inputs) + 1  # the <sep> position predicts the first answer token
         targets = [None] * start + tokens[start + 1 :] + [None]
-        return Example(tokens, targets)
+        return Example(tokens, targets, len(inputs) + 1 if self.separator_counts else None)
 
     def sample(self, rng: random.Random, low: int, high: int, tries: int = 100) -> Example:
-        """An example with input length uniform in [low, high] (lengths with no example are redrawn)."""
+        """An example with length in [low, high], drawn uniformly or by `draw_length` (lengths with no example are
+        redrawn)."""
         low = max(low, self.min_length)
+        draw = self.draw_length or (lambda rng, low, high: rng.randint(low, high))
         for _ in range(tries):
-            example = self.example(rng, rng.randint(low, high))
+            example = self.example(rng, draw(rng, low, high))
             if example is not None:
                 return example
         from rasp.errors import RaspInputError
@@ -100,82 +130,7 @@ def _natural(token: str):
     return (0, int(token), token) if token.isdigit() else (1, 0, token)
 
 
-# ---- algorithmic tasks (Huang et al. 2025) ---------------------------------------------------------
-
-BITS = ("0", "1")
-LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
-NUMBERS = tuple(str(i) for i in range(150))
-
-
-def _bits(rng: random.Random, n: int) -> list[str]:
-    return [rng.choice(BITS) for _ in range(n)]
-
-
-def binary_majority(rng: random.Random, n: int) -> Pair | None:
-    if n == 0:
-        return None
-    bits = _bits(rng, n)
-    return bits, ["1" if bits.count("1") > bits.count("0") else "0"]
-
-
-def majority(rng: random.Random, n: int) -> Pair | None:
-    """The most frequent letter; inputs whose most frequent letter is not unique are redrawn."""
-    if n == 0:
-        return None
-    for _ in range(100):
-        letters = [rng.choice(LETTERS) for _ in range(n)]
-        counts = sorted(((letters.count(c), c) for c in set(letters)), reverse=True)
-        if len(counts) == 1 or counts[0][0] > counts[1][0]:
-            return letters, [counts[0][1]]
-    return None
-
-
-def binary_majority_interleave(rng: random.Random, n: int) -> Pair | None:
-    """Majority bit of each of the three streams at positions i ≡ 0, 1, 2 (mod 3)."""
-    if n < 3:
-        return None
-    bits = _bits(rng, n)
-    streams = [bits[k::3] for k in range(3)]
-    return bits, ["1" if s.count("1") > s.count("0") else "0" for s in streams]
-
-
-def sort_unique(rng: random.Random, n: int, numbers: tuple[str, ...] = NUMBERS) -> Pair | None:
-    if n > len(numbers):
-        return None
-    tokens = rng.sample(numbers, n)
-    return tokens, sorted(tokens, key=int)
-
-
-def copy_unique(rng: random.Random, n: int, numbers: tuple[str, ...] = NUMBERS) -> Pair | None:
-    if n > len(numbers):
-        return None
-    tokens = rng.sample(numbers, n)
-    return tokens, list(tokens)
-
-
-def copy_repeat(rng: random.Random, n: int) -> Pair:
-    tokens = [rng.choice("ab") for _ in range(n)]
-    return tokens, list(tokens)
-
-
-def parity(rng: random.Random, n: int) -> Pair:
-    bits = _bits(rng, n)
-    return bits, ["o" if bits.count("1") % 2 else "e"]
-
-
-def addition(rng: random.Random, n: int) -> Pair | None:
-    """Binary a + b, most significant bit first, no leading zeros; n counts a's bits, '+', b's bits."""
-    if n < 3:
-        return None
-    len_a = rng.randint(1, n - 2)
-    len_b = n - 1 - len_a
-
-    def number(k: int) -> int:
-        return rng.randint(2 ** (k - 1), 2**k - 1) if k > 1 else rng.randint(0, 1)
-
-    a, b = number(len_a), number(len_b)
-    return [*bin(a)[2:], "+", *bin(b)[2:]], list(bin(a + b)[2:])
-
+# ---- algorithmic tasks (Huang et al. 2025): samplers in programs.algorithmic ---------------------------
 
 # ---- Zhou et al. (2023) RASP-L tasks ---------------------------------------------------------------
 
@@ -298,25 +253,65 @@ _FORMAL_DESCRIPTIONS = {
     "zot_02": "{0,1,2}*02*",
 }
 
-TASKS: dict[str, Task] = {}
-for _id, _description, _symbols, _answers, _make in _ALGORITHMIC:
-    TASKS[_id] = Task(_id, "algorithmic", _description, _symbols, _answers, _make)
-for _id, _description, _symbols, _answers, _make in _RASP_L:
-    TASKS[_id] = Task(_id, "rasp_l", _description, _symbols, _answers, _make)
-for _id, _description in _FORMAL_DESCRIPTIONS.items():
-    _dfa = LANGUAGES[_id]
-    TASKS[_id] = Task(
-        _id, "formal", _description, tuple(_dfa.alphabet), _label_set(_dfa), _language(_dfa), min_length=1
+
+def _algorithmic_task(entry: tuple, data: str) -> Task:
+    """One of Huang et al.'s algorithmic tasks: the authors' sampler (programs.algorithmic.AUTHORS, with its
+    minimum length, length draw and length convention) or the uniform one."""
+    task_id, description, symbols, answers, uniform = entry
+    if data == "uniform":
+        return Task(task_id, "algorithmic", description, symbols, answers, uniform, data=data)
+    authors = AUTHORS[task_id]
+    return Task(
+        task_id,
+        "algorithmic",
+        description,
+        symbols,
+        answers,
+        authors.make,
+        min_length=authors.min_length,
+        data=data,
+        draw_length=authors.draw_length,
+        separator_counts=authors.separator_counts,
     )
 
 
-def get_task(task_id: str) -> Task:
+def _rasp_l_task(entry: tuple, data: str) -> Task:
+    """One of Zhou et al.'s tasks: the same sampler under both data kinds (their own protocol is another concern)."""
+    task_id, description, symbols, answers, make = entry
+    return Task(task_id, "rasp_l", description, symbols, answers, make, data=data)
+
+
+def _formal_task(task_id: str, data: str) -> Task:
+    """A formal language under a data kind. Today both kinds sample the DFA (`Dfa.sample`); the authors'
+    generators (programs.formal_authors.SAMPLERS) are to be wired in here for data == "authors"."""
+    dfa = LANGUAGES[task_id]
+    description = _FORMAL_DESCRIPTIONS[task_id]
+    return Task(
+        task_id, "formal", description, tuple(dfa.alphabet), _label_set(dfa), _language(dfa), min_length=1, data=data
+    )
+
+
+def _suite(data: str) -> dict[str, Task]:
+    tasks = {entry[0]: _algorithmic_task(entry, data) for entry in _ALGORITHMIC}
+    tasks |= {entry[0]: _rasp_l_task(entry, data) for entry in _RASP_L}
+    tasks |= {task_id: _formal_task(task_id, data) for task_id in _FORMAL_DESCRIPTIONS}
+    return tasks
+
+
+SUITES: dict[str, dict[str, Task]] = {data: _suite(data) for data in DATA_KINDS}
+TASKS: dict[str, Task] = SUITES[DATA_KINDS[0]]  # the default data; every kind has the same task ids
+
+
+def get_task(task_id: str, data: str = DATA_KINDS[0]) -> Task:
+    """The task `task_id` with the data kind `data` ("authors", the default, or "uniform")."""
+    from rasp.errors import RaspInputError
+
+    if data not in SUITES:
+        raise RaspInputError(f"unknown data kind '{data}' (data kinds: {', '.join(DATA_KINDS)})")
     if task_id not in TASKS:
         import difflib
-
-        from rasp.errors import RaspInputError
 
         close = difflib.get_close_matches(task_id, list(TASKS), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise RaspInputError(f"unknown task '{task_id}'{hint} (tasks: {', '.join(TASKS)})")
-    return TASKS[task_id]
+    return SUITES[data][task_id]
