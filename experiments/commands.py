@@ -67,7 +67,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         name = args.profile or "quick"
         if name not in PROFILES:
             raise RaspInputError(f"unknown profile '{name}'; expected {' or '.join(PROFILES)}")
-        profile, data = PROFILES[name], args.data or "uniform"
+        profile, data = PROFILES[name], args.data or "authors"
         pes = [p.strip() for p in (args.pe or "ape,nope").split(",") if p.strip()]
         seeds = 1 if args.seeds is None else args.seeds
         sweep, stamp, suite = args.sweep, ("", 0, ""), args.suite
@@ -199,7 +199,7 @@ def register(sub) -> None:
         "profile, data, encodings, seeds, selection rule and examples per bin",
     )
     p.add_argument("--profile", help="quick (CPU, the default) or paper (the published protocol, GPU)")
-    p.add_argument("--data", help="authors (the samplers of the authors' code) or uniform (default: uniform)")
+    p.add_argument("--data", help="authors (the samplers of the authors' code, the default) or uniform (a control)")
     p.add_argument("--pe", help="positional encodings: ape, nope, reg (comma-separated; default ape,nope)")
     p.add_argument("--seeds", type=int, help="seeds per task and encoding (default 1)")
     p.add_argument("--steps", type=int, help="override the profile's training steps")

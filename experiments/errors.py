@@ -31,7 +31,7 @@ def run_from_record(record: RunRecord, out_dir: Path, profile: Profile | None = 
     if record.bins:  # the lengths it ran on (the paper profile gives each formal language its own)
         bins = record.bin_ranges
         profile = profile.with_(train_lengths=record.train_lengths or bins[0], test_bins=bins)
-    spec = RunSpec(record.task, record.pe, record.seed, profile, Architecture(**record.architecture))
+    spec = RunSpec(record.task, record.pe, record.seed, profile, Architecture(**record.architecture), record.data)
     run = Run(spec, out_dir / "checkpoints")
     if run.checkpoint is None or not run.checkpoint.exists():
         raise RaspInputError(f"no checkpoint for {spec.key} in {out_dir / 'checkpoints'}")

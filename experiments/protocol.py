@@ -17,12 +17,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from programs.tasks import DATA_KINDS
 from rasp.errors import RaspInputError
 
 from .profiles import PROFILES, Profile
 
 PROTOCOLS_FILE = Path(__file__).with_name("protocols.json")
-DATA_KINDS = ("authors", "uniform")
 SELECTION_RULES = ("heldout", "authors", "fixed")
 _FIELDS = (
     "profile",

@@ -30,8 +30,7 @@ class Job:
     seed: int
     profile: Profile
     sweep: bool = False
-    init: str = "random"
-    data: str = "uniform"  # which sampler makes the examples (programs.tasks)
+    data: str = "authors"  # which sampler makes the examples (programs.tasks.DATA_KINDS)
     protocol: tuple[str, int, str] = ("", 0, "")  # the pre-registered protocol's name, version and hash, if any
 
     @property
@@ -54,11 +53,11 @@ class Job:
 
     @property
     def key(self) -> str:
-        return f"{self.task}/{self.pe}/s{self.seed}/{'sweep' if self.sweep else self.profile.architecture.name}/{self.init}"
+        return f"{self.task}/{self.pe}/s{self.seed}/{'sweep' if self.sweep else self.profile.architecture.name}/{self.data}"
 
     def specs(self) -> list[RunSpec]:
         architectures = self.profile.sweep if self.sweep else (self.profile.architecture,)
-        return [RunSpec(self.task, self.pe, self.seed, self.profile, a, self.init) for a in architectures]
+        return [RunSpec(self.task, self.pe, self.seed, self.profile, a, self.data) for a in architectures]
 
 
 def execute_job(job: Job, out_dir: str, device: str = "cpu", threads: int = 1) -> list[dict]:
@@ -95,7 +94,7 @@ def plan(
     seeds: int,
     profile: Profile,
     sweep: bool = False,
-    data: str = "uniform",
+    data: str = "authors",
     protocol: tuple[str, int, str] = ("", 0, ""),
 ) -> list[Job]:
     return [

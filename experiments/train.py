@@ -30,11 +30,11 @@ class RunSpec:
     seed: int
     profile: Profile
     architecture: Architecture
-    init: str = "random"
+    data: str = "authors"  # which sampler makes the examples: the authors' (programs.tasks.DATA_KINDS) or uniform
 
     @property
     def key(self) -> str:
-        return f"{self.task}/{self.pe}/s{self.seed}/{self.architecture.name}/{self.init}"
+        return f"{self.task}/{self.pe}/s{self.seed}/{self.architecture.name}/{self.data}"
 
 
 def build_model(task: Task, spec: RunSpec, max_positions: int, vocab: Vocabulary):
@@ -96,7 +96,7 @@ class Run:
 
     def __init__(self, spec: RunSpec, checkpoint_dir: Path | None = None, device: str = "cpu", progress=None):
         self.spec = spec
-        self.task = get_task(spec.task).with_vocabulary_limit(spec.profile.vocabulary_limit)
+        self.task = get_task(spec.task, spec.data).with_vocabulary_limit(spec.profile.vocabulary_limit)
         self.vocab = Vocabulary(self.task.vocabulary)
         self.device = device
         self.progress = progress
@@ -248,7 +248,7 @@ class Run:
             "task": self.spec.task,
             "pe": self.spec.pe,
             "seed": self.spec.seed,
-            "init": self.spec.init,
+            "data": self.spec.data,
             "profile": self.spec.profile.name,
             "architecture": asdict(self.spec.architecture),
             "steps": self.step,
