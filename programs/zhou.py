@@ -20,6 +20,7 @@ token, and every pair of neighbours, is seen in training; the pool's order says 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from .tasks import NUMBERS, Pair, Task
 
@@ -245,3 +246,14 @@ def _suite() -> dict[str, Task]:
 
 
 ZHOU_TASKS: dict[str, Task] = _suite()
+
+
+def with_hint_pool(task: Task, size: int) -> Task:
+    """A hinted task over the pool's first `size` hints (the vocabulary shrinks with it): a profile's pool need
+    only be longer than its longest test (addition: one more place, the carry's)."""
+    if "hints" not in task.options:
+        return task
+    pool = HINT_POOL[:size]
+    keep = [t for t in task.symbols if t not in HINT_POOL]
+    answers = [t for t in task.answers if t not in HINT_POOL]
+    return replace(task, symbols=(*pool, *keep), answers=(*pool, *answers), options={**task.options, "hints": pool})

@@ -17,7 +17,7 @@ import pytest
 
 import rasp
 from programs.tasks import BOS, EOS, SEP
-from programs.zhou import HINT_POOL, PAPER_RASP_L, ZHOU_TASKS
+from programs.zhou import HINT_POOL, PAPER_RASP_L, ZHOU_TASKS, with_hint_pool
 from rasp.inputs import read_token
 
 try:  # tests/ as a package or as a directory on sys.path (pytest's default rootdir import mode)
@@ -120,6 +120,14 @@ def test_every_hint_token_is_seen_at_training_lengths():
         inputs, _ = ZHOU_TASKS["addition_hints"].make(rng, rng.randint(1, 10))
         seen |= set(inputs[0 : inputs.index("+") : 2])
     assert seen == set(HINT_POOL)
+
+
+def test_a_smaller_hint_pool_shrinks_the_vocabulary_and_bounds_the_length():
+    task = with_hint_pool(ZHOU_TASKS["addition_hints"], 32)
+    assert len(task.vocabulary) == 4 + 32 + 10 + 1  # specials, hints, digits, +
+    assert task.example(random.Random(0), 31) is not None and task.example(random.Random(0), 32) is None
+    assert set(task.example(random.Random(0), 31).tokens) <= set(task.vocabulary)
+    assert with_hint_pool(ZHOU_TASKS["mode"], 32) is ZHOU_TASKS["mode"]
 
 
 def test_copy_repeat_always_repeats_and_mode_is_unique():
