@@ -170,7 +170,7 @@ def test_program_is_rasp_l(task_id):
 @pytest.mark.parametrize("task_id", SOLVED)
 def test_program_solves_its_task_at_the_key_lengths(task_id):
     for length in _key_lengths(task_id):
-        assert unsolved(task_id, _program(task_id), length, cases=150, seed=length) == []
+        assert unsolved(task_id, _program(task_id), length, cases=100, seed=length) == []
 
 
 def test_mode_poor_has_a_rasp_l_program_three_times_as_long_as_modes():
@@ -210,7 +210,7 @@ def test_header_examples_are_the_documented_one_line_examples():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task_id", SOLVED)
+@pytest.mark.parametrize("task_id", [*SOLVED, "mode_poor"])
 def test_program_solves_1000_examples_at_every_quick_length(task_id):
     program = _program(task_id)
     low, (_, tested) = ZHOU_TASKS[task_id].min_length, QUICK_LENGTHS[task_id]
