@@ -166,34 +166,7 @@ def tomita_4(tokens: list) -> list:
     return out
 
 
-# ---- causal next-token programs (Zhou et al.): the tokens emitted after the prompt -----------------
-
-
-def count(prompt: list) -> list:
-    a, b = prompt[0], prompt[1]
-    return list(range(a, b + 1)) + ["."]
-
-
-def mode(prompt: list) -> list:
-    """mode.rasp (C-RASP): the most frequent token; a tie goes to the one first in the alphabet."""
-    xs = prompt[: prompt.index(">")]
-    top = max(xs.count(t) for t in xs)
-    return [min(t for t in xs if xs.count(t) == top), "."]
-
-
-def mode_rasp_l(prompt: list) -> list:
-    """mode_rasp_l.rasp: the most frequent token; a tie goes to the one that reaches the top count first."""
-    xs = prompt[: prompt.index(">")]
-    counts = {}
-    for t in xs:
-        counts[t] = counts.get(t, 0) + 1
-    top = max(counts.values())
-    seen = {}
-    for t in xs:  # the token whose running count reaches the top count first
-        seen[t] = seen.get(t, 0) + 1
-        if seen[t] == top:
-            return [t, "."]
-    raise AssertionError("unreachable")
+# ---- causal next-token programs: the tokens emitted after the prompt `x1 ... xn >` ------------------
 
 
 def copy_unique(prompt: list) -> list:
@@ -204,40 +177,54 @@ def sort(prompt: list) -> list:
     return sorted(prompt[: prompt.index(">")]) + ["."]
 
 
-def parity_scratchpad(prompt: list) -> list:
-    bits = prompt[: prompt.index(">")]
+# ---- Zhou et al.'s suite (programs/zhou.py): the answer to an input, both as the task's string tokens ------
+
+
+def _mode_counts(xs: list[str]) -> dict[str, int]:
+    return {t: xs.count(t) for t in dict.fromkeys(xs)}
+
+
+def _mode(xs: list[str]) -> str:
+    counts = _mode_counts(xs)
+    return max(counts, key=counts.__getitem__)
+
+
+def _operand_halves(xs: list[str]) -> tuple[list[str], list[str]]:
+    plus = xs.index("+")
+    return xs[:plus], xs[plus + 1 :]
+
+
+def _sum_digits(a: list[str], b: list[str]) -> list[str]:
+    return list(str(int("".join(a)) + int("".join(b))).zfill(len(a)))
+
+
+def _hinted_addition(xs: list[str], reverse: bool) -> list[str]:
+    a, b = _operand_halves(xs)
+    pairs = list(zip(a[0::2], _sum_digits(a[1::2], b[1::2])))
+    return [t for pair in (pairs[::-1] if reverse else pairs) for t in pair]
+
+
+def _running_parity(xs: list[str]) -> list[str]:
     out, parity = [], 0
-    for bit in bits:
-        parity ^= bit
-        out.append(parity)
-    return (out or [0]) + ["."]
+    for hint, bit in zip(xs[0::2], xs[1::2]):
+        parity ^= bit == "1"
+        out += [hint, str(int(parity))]
+    return out
 
 
-HINTS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _operands(prompt: list) -> tuple[list, list, list]:
-    """(hints of the first operand, its digits, the second operand's digits) in prompt order."""
-    plus, equals = prompt.index("+"), prompt.index("=")
-    a, b = prompt[:plus], prompt[plus + 1 : equals]
-    return a[0::2], a[1::2], b[1::2]
-
-
-def addition_hints_reversed(prompt: list) -> list:
-    hints, a, b = _operands(prompt)  # least significant digit first
-    total = int("".join(str(d) for d in reversed(a))) + int("".join(str(d) for d in reversed(b)))
-    digits = [int(c) for c in reversed(str(total).zfill(len(a)))]
-    hints = hints + [HINTS[HINTS.index(hints[-1]) + 1]]
-    return [t for h, d in zip(hints, digits) for t in (h, d)] + ["."]
-
-
-def addition_hints(prompt: list) -> list:
-    hints, a, b = _operands(prompt)  # most significant digit first
-    total = int("".join(str(d) for d in a)) + int("".join(str(d) for d in b))
-    digits = [int(c) for c in str(total).zfill(len(a))]
-    if len(digits) > len(a):
-        hints = [HINTS[HINTS.index(hints[0]) + 1]] + hints
-    return [t for h, d in zip(hints, digits) for t in (h, d)] + ["."]
+ZHOU_ANSWERS = {
+    "count": lambda xs: [str(i) for i in range(int(xs[0]), int(xs[1]) + 1)],
+    "mode": lambda xs: [_mode(xs)],
+    "mode_poor": lambda xs: [t for k, c in _mode_counts(xs).items() for t in (k, str(c))] + [_mode(xs)],
+    "zhou_copy_unique": list,
+    "zhou_copy_repeat": list,
+    "zhou_sort": lambda xs: sorted(xs, key=int),
+    "zhou_addition": lambda xs: _sum_digits(*_operand_halves(xs)),
+    "addition_hints": lambda xs: _hinted_addition(xs, reverse=False),
+    "addition_hints_reversed": lambda xs: _hinted_addition(xs, reverse=True),
+    "zhou_parity": lambda xs: [str(xs.count("1") % 2)],
+    "parity_scratchpad": _running_parity,
+}
 
 
 PER_POSITION = {
@@ -270,12 +257,6 @@ PER_POSITION = {
 }
 
 GENERATE = {
-    "count": count,
-    "mode": mode,
-    "mode_rasp_l": mode_rasp_l,
     "copy_unique": copy_unique,
     "sort": sort,
-    "parity_scratchpad": parity_scratchpad,
-    "addition_hints_reversed": addition_hints_reversed,
-    "addition_hints": addition_hints,
 }
