@@ -38,7 +38,6 @@ from .algorithmic import (
     parity,
     sort_unique,
 )
-from .algorithmic import random_bits as _bits
 from .languages import LANGUAGES, Dfa
 
 BOS, SEP, EOS, PAD = "<bos>", "<sep>", "<eos>", "<pad>"
@@ -132,64 +131,6 @@ def _natural(token: str):
 
 # ---- algorithmic tasks (Huang et al. 2025): samplers in programs.algorithmic ---------------------------
 
-# ---- Zhou et al. (2023) RASP-L tasks ---------------------------------------------------------------
-
-
-def count(rng: random.Random, n: int, numbers: tuple[str, ...] = NUMBERS) -> Pair | None:
-    """Input `a b`; answer a, a+1, ..., b. The length that grows is the answer's: n = b - a."""
-    if n + 1 > len(numbers):
-        return None
-    start = rng.randint(0, len(numbers) - n - 1)
-    return [str(start), str(start + n)], [str(i) for i in range(start, start + n + 1)]
-
-
-def mode(rng: random.Random, n: int) -> Pair | None:
-    """The most frequent token over a small vocabulary (Zhou et al.'s mode); ties redrawn."""
-    if n == 0:
-        return None
-    for _ in range(100):
-        tokens = [rng.choice("abcdefgh") for _ in range(n)]
-        counts = sorted(((tokens.count(c), c) for c in set(tokens)), reverse=True)
-        if len(counts) == 1 or counts[0][0] > counts[1][0]:
-            return tokens, [counts[0][1]]
-    return None
-
-
-# Index hints, as in Zhou et al.: one distinct token per digit position — A..Z, then A2..Z2, A3..Z3, ... (156
-# hints: numbers up to 155 digits, enough for the paper profile's longest bin).
-HINTS = tuple(
-    f"{letter}{'' if round_ == 1 else round_}" for round_ in range(1, 7) for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-)
-
-
-def addition_hints_reversed(rng: random.Random, n: int) -> Pair | None:
-    """Decimal a + b with index hints, least significant digit first: `A 3 B 1 + A 5 B 2` → `A 8 B 3`.
-
-    n is the number of digits of each operand (both have n); the answer has n or n + 1 digits.
-    """
-    if not 1 <= n < len(HINTS):
-        return None
-    a = [rng.choice("0123456789") for _ in range(n)]
-    b = [rng.choice("0123456789") for _ in range(n)]
-    total = int("".join(reversed(a))) + int("".join(reversed(b)))
-    digits = list(reversed(str(total).zfill(n)))
-
-    def hinted(ds: list[str]) -> list[str]:
-        return [t for i, d in enumerate(ds) for t in (HINTS[i], d)]
-
-    return [*hinted(a), "+", *hinted(b)], hinted(digits)
-
-
-def parity_scratchpad(rng: random.Random, n: int) -> Pair:
-    """Bits; answer: the parity after each prefix (the scratchpad), the last one being the parity."""
-    bits = _bits(rng, n)
-    running, answer = 0, []
-    for bit in bits:
-        running ^= bit == "1"
-        answer.append(str(int(running)))
-    return bits, answer or ["0"]
-
-
 # ---- formal languages ----------------------------------------------------------------------------
 
 
@@ -220,18 +161,6 @@ _ALGORITHMIC = [
     ("copy_repeat", "copy a string over {a, b}", ("a", "b"), ("a", "b"), copy_repeat),
     ("parity", "parity of the number of 1s (answer e/o)", BITS, ("e", "o"), parity),
     ("addition", "binary a + b, MSB first, no leading zeros", (*BITS, "+"), BITS, addition),
-]
-_RASP_L = [
-    ("count", "count from a to b (length: b - a)", NUMBERS, NUMBERS, count),
-    ("mode", "most frequent token over 8 letters", tuple("abcdefgh"), tuple("abcdefgh"), mode),
-    (
-        "addition_hints_reversed",
-        "decimal addition with index hints, reversed",
-        (*HINTS, *"0123456789", "+"),
-        (*HINTS, *"0123456789"),
-        addition_hints_reversed,
-    ),
-    ("parity_scratchpad", "parity with a running-parity scratchpad", BITS, BITS, parity_scratchpad),
 ]
 _FORMAL_DESCRIPTIONS = {
     "dyck_2": "Dyck-1 with depth <= 2",
@@ -275,12 +204,6 @@ def _algorithmic_task(entry: tuple, data: str) -> Task:
     )
 
 
-def _rasp_l_task(entry: tuple, data: str) -> Task:
-    """One of Zhou et al.'s tasks: the same sampler under both data kinds (their own protocol is another concern)."""
-    task_id, description, symbols, answers, make = entry
-    return Task(task_id, "rasp_l", description, symbols, answers, make, data=data)
-
-
 def _formal_task(task_id: str, data: str) -> Task:
     """A formal language under a data kind. Today both kinds sample the DFA (`Dfa.sample`); the authors'
     generators (programs.formal_authors.SAMPLERS) are to be wired in here for data == "authors"."""
@@ -293,7 +216,9 @@ def _formal_task(task_id: str, data: str) -> Task:
 
 def _suite(data: str) -> dict[str, Task]:
     tasks = {entry[0]: _algorithmic_task(entry, data) for entry in _ALGORITHMIC}
-    tasks |= {entry[0]: _rasp_l_task(entry, data) for entry in _RASP_L}
+    from .zhou import ZHOU_TASKS  # Zhou et al.'s suite: one sampler per task under both data kinds
+
+    tasks |= {task_id: replace(task, data=data) for task_id, task in ZHOU_TASKS.items()}
     tasks |= {task_id: _formal_task(task_id, data) for task_id in _FORMAL_DESCRIPTIONS}
     return tasks
 
