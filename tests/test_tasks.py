@@ -124,10 +124,6 @@ def test_algorithmic_answers():
         inputs, answer = get_task("addition").make(rng, 9)
         a, b = "".join(inputs).split("+")
         assert int("".join(answer), 2) == int(a, 2) + int(b, 2)
-        inputs, answer = get_task("addition_hints_reversed").make(rng, 4)
-        a, b = "".join(inputs).split("+")
-        digits = lambda s: int("".join(reversed(s[1::2])))  # noqa: E731
-        assert digits("".join(answer)) == digits(a) + digits(b)
 
 
 def test_unknown_task_is_a_clear_error():
@@ -141,6 +137,8 @@ def test_every_task_has_examples_in_every_bin_of_the_profiles(profile_name):
 
     profile = PROFILES[profile_name]
     for task in TASKS.values():
+        if task.family == "rasp_l" and profile_name == "paper":
+            continue  # Zhou et al.'s tasks have their own lengths (docs/zhou_tasks.md), not Huang et al.'s 0-150
         task = task.with_vocabulary_limit(profile.vocabulary_limit)
         for low, high in (profile.train_lengths, *profile.test_bins):
             example = task.sample(random.Random(0), low, high)
