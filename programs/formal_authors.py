@@ -158,14 +158,14 @@ def _uniform_member(task: str) -> Callable[[random.Random, int, Window], str | N
 
 
 @cache
-def _block_weights(blocks: int, n: int, first: int, remaining: Callable[[int], int]) -> list[list[float]]:
+def _block_weights(blocks: int, n: int, first: int, total: int) -> list[list[float]]:
     """weights[k][u]: the chance that blocks k.. bring the length from u to exactly n, when block k's size is
-    uniform in first..remaining(u) (and 0 once nothing remains)."""
+    uniform in first..(total - u) (and 0 once that is empty)."""
     weights = [[0.0] * (n + 1) for _ in range(blocks + 1)]
     weights[blocks][n] = 1.0
     for k in range(blocks - 1, -1, -1):
         for used in range(n + 1):
-            top = remaining(used)
+            top = total - used
             if top < first:
                 weights[k][used] = weights[k + 1][used]
             else:
@@ -174,11 +174,11 @@ def _block_weights(blocks: int, n: int, first: int, remaining: Callable[[int], i
     return weights
 
 
-def _draw_blocks(rng: random.Random, weights: list[list[float]], first: int, remaining: Callable[[int], int]) -> list:
-    """Block sizes drawn from the chain that `_block_weights` describes, conditioned on the total."""
+def _draw_blocks(rng: random.Random, weights: list[list[float]], first: int, total: int) -> list[int]:
+    """Block sizes drawn from the chain that `_block_weights` describes, conditioned on their sum."""
     used, sizes = 0, []
     for k in range(len(weights) - 1):
-        top = remaining(used)
+        top = total - used
         if top < first:
             sizes.append(0)
             continue
@@ -195,22 +195,8 @@ def _tomita7(rng: random.Random, n: int, window: Window) -> str | None:
     cap = window[1]
     if not 1 <= n <= cap:
         return None
-    sizes = _draw_blocks(rng, _tomita7_weights(cap, n), 0, _CapLeft(cap))
+    sizes = _draw_blocks(rng, _block_weights(4, n, 0, cap), 0, cap)
     return "".join(symbol * size for symbol, size in zip("0101", sizes, strict=True))
-
-
-@dataclass(frozen=True)
-class _CapLeft:
-    """What is left of `cap` after `used` symbols (hashable, for the cached weight tables)."""
-
-    cap: int
-
-    def __call__(self, used: int) -> int:
-        return self.cap - used
-
-
-def _tomita7_weights(cap: int, n: int) -> list[list[float]]:
-    return _block_weights(4, n, 0, _CapLeft(cap))
 
 
 def _repeat(word: str) -> Callable[[random.Random, int, Window], str | None]:
@@ -227,20 +213,11 @@ def _abcde_star(rng: random.Random, n: int, window: Window) -> str | None:
     extra = n - 5 * base
     if not 0 <= extra <= budget:
         return None
-    left = _BudgetLeft(budget)
-    weights = _block_weights(5, extra, 1, left)
+    weights = _block_weights(5, extra, 1, budget)
     if weights[0][0] == 0.0:
         return None
-    sizes = [base + c for c in _draw_blocks(rng, weights, 1, left)]
+    sizes = [base + c for c in _draw_blocks(rng, weights, 1, budget)]
     return None if sizes[-1] == 0 else "".join(letter * size for letter, size in zip("abcde", sizes, strict=True))
-
-
-@dataclass(frozen=True)
-class _BudgetLeft:
-    budget: int
-
-    def __call__(self, used: int) -> int:
-        return self.budget - used
 
 
 def _around(before: str, mandatory: str, after: str) -> Callable[[random.Random, int, Window], str | None]:
@@ -428,9 +405,9 @@ def _drawn_length(task: str, rng: random.Random, low: int, high: int) -> int | N
     if task in _PERIODS:
         return _PERIODS[task] * (rng.randint(low, high) // _PERIODS[task])
     if task == "tomita_7":
-        return _blocks_total(rng, 0, 4, lambda used: high - used)
+        return _blocks_total(rng, 0, 4, high)
     if task == "abcde_star":
-        return 5 * (low // 5) + _blocks_total(rng, 1, 5, lambda used: high - low + 1 - used)
+        return 5 * (low // 5) + _blocks_total(rng, 1, 5, high - low + 1)
     prefix = rng.randrange(0, high - 1)  # ab_d_bc, zot_02
     return prefix + 1 + rng.randrange(0, high - prefix - 1)
 
@@ -438,10 +415,11 @@ def _drawn_length(task: str, rng: random.Random, low: int, high: int) -> int | N
 _PERIODS = {"aa_star": 2, "aaaa_star": 4, "abab_star": 4}
 
 
-def _blocks_total(rng: random.Random, first: int, blocks: int, remaining: Callable[[int], int]) -> int:
+def _blocks_total(rng: random.Random, first: int, blocks: int, total: int) -> int:
+    """The sum of `blocks` sizes, each uniform in first..(total - the sum so far), 0 once that is empty."""
     used = 0
     for _ in range(blocks):
-        top = remaining(used)
+        top = total - used
         used += rng.randint(first, top) if top >= first else 0
     return used
 
