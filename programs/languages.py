@@ -176,19 +176,10 @@ def _dyck(depth: int) -> Dfa:
     )
 
 
-def _tomita3(state, c):
-    # Tomita 3: no odd-length block of 1s followed later by an odd-length block of 0s.
-    # state: (parity of the current block of 1s or 0s, phase) — phase 0: fine, 1: saw odd 1-block, 2: in 0s after.
-    kind, parity, odd_ones = state
-    if c == "1":
-        if kind == "0" and odd_ones and parity == 1:
-            return None  # the 0-block that just ended was odd after an odd 1-block
-        if kind == "0":
-            return ("1", 1, odd_ones if parity == 0 else odd_ones)
-        return ("1", 1 - parity if kind == "1" else 1, odd_ones)
-    if kind == "1":
-        return ("0", 1, odd_ones or parity == 1)
-    return ("0", 1 - parity if kind == "0" else 1, odd_ones)
+# Tomita 3 (Tomita 1982): no odd block of 1s *immediately* followed by an odd block of 0s ("100110" is in the
+# language: its odd 0-block follows an even 1-block). The standard minimal DFA: 0 start / after an even 1-block,
+# 1 inside an odd 1-block, 2 odd 0s right after an odd 1-block (rejecting; a 1 here is fatal), 3 even 0s there.
+_TOMITA3 = {0: {"0": 0, "1": 1}, 1: {"0": 2, "1": 0}, 2: {"0": 3, "1": None}, 3: {"0": 2, "1": 1}}
 
 
 LANGUAGES: dict[str, Dfa] = {
@@ -198,7 +189,7 @@ LANGUAGES: dict[str, Dfa] = {
     "dyck_12": _dyck(12),
     "tomita_1": Dfa("01", 0, lambda s, c: 0 if c == "1" else None, lambda s: True),
     "tomita_2": _cycle("10"),
-    "tomita_3": Dfa("01", ("", 0, False), _tomita3, lambda s: not (s[0] == "0" and s[2] and s[1] == 1)),
+    "tomita_3": Dfa("01", 0, lambda s, c: _TOMITA3[s][c], lambda s: s != 2),
     "tomita_4": Dfa("01", 0, lambda s, c: (s + 1 if s < 2 else None) if c == "0" else 0, lambda s: True),
     "tomita_5": Dfa(
         "01", (0, 0), lambda s, c: ((s[0] + (c == "0")) % 2, (s[1] + (c == "1")) % 2), lambda s: s == (0, 0)

@@ -26,14 +26,11 @@ def _dyck(depth):
 
 
 def _tomita3(s):
-    odd_ones = False
-    for symbol, group in itertools.groupby(s):
-        odd = len(list(group)) % 2 == 1
-        if symbol == "1" and odd:
-            odd_ones = True
-        if symbol == "0" and odd and odd_ones:
-            return False
-    return True
+    """No odd block of 1s immediately followed by an odd block of 0s (Tomita 1982)."""
+    blocks = [(symbol, len(list(group))) for symbol, group in itertools.groupby(s)]
+    return not any(
+        a == "1" and m % 2 and b == "0" and n % 2 for (a, m), (b, n) in zip(blocks, blocks[1:], strict=False)
+    )
 
 
 def _regex(pattern):

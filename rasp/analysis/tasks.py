@@ -358,7 +358,7 @@ _ROWS = [
         "tomita_3",
         "Tomita-3",
         "non-star-free",
-        "no odd-length block of 1s later followed by an odd-length block of 0s",
+        "no odd-length block of 1s immediately followed by an odd-length block of 0s",
         False,
         (60.45, 7.7, 0.0),
         False,
