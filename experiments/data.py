@@ -40,6 +40,8 @@ class Vocabulary:
 
 def max_sequence_length(task: Task, max_input_length: int, rng: random.Random | None = None) -> int:
     """The longest example a task produces for inputs up to `max_input_length` (probed by sampling)."""
+    if task.family == "formal":
+        return max_input_length + 1  # <bos> and the string, whatever the generator
     rng = rng or random.Random(0)
     longest = 0
     for length in range(max(task.min_length, max_input_length - 3), max_input_length + 1):

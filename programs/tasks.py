@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from .algorithmic import (
@@ -75,6 +76,11 @@ class Task:
     # how `sample` draws a length in [low, high]: None is uniformly; the authors' BMI rounds to a multiple of 3
     draw_length: Callable[[random.Random, int, int], int] | None = field(default=None, repr=False, compare=False)
     separator_counts: bool = False  # the length counts the <sep> (the authors' addition counts its '=')
+    # how `sample` draws from a whole window [low, high] where the generator depends on it (the authors' formal
+    # languages aim at the window's top end): one draw, or None when the generator drops it (then drawn again)
+    sample_window: Callable[[random.Random, int, int], Pair | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def with_vocabulary_limit(self, size: int | None) -> Task:
         """The task over its first `size` number tokens (tasks over the 150 numbers only; others unchanged).
@@ -113,11 +119,17 @@ class Task:
         """An example with length in [low, high], drawn uniformly or by `draw_length` (lengths with no example are
         redrawn)."""
         low = max(low, self.min_length)
-        draw = self.draw_length or (lambda rng, low, high: rng.randint(low, high))
-        for _ in range(tries):
-            example = self.example(rng, draw(rng, low, high))
-            if example is not None:
-                return example
+        if self.sample_window is not None:
+            for _ in range(tries * 10):  # a window draw is cheap and often dropped (outside it, not in the language)
+                pair = self.sample_window(rng, low, high)
+                if pair is not None:
+                    return Example([BOS, *pair[0]], list(pair[1]))
+        else:
+            draw = self.draw_length or (lambda rng, low, high: rng.randint(low, high))
+            for _ in range(tries):
+                example = self.example(rng, draw(rng, low, high))
+                if example is not None:
+                    return example
         from rasp.errors import RaspInputError
 
         raise RaspInputError(f"task {self.id}: no example with input length in [{low}, {high}]")
@@ -169,7 +181,7 @@ _FORMAL_DESCRIPTIONS = {
     "dyck_12": "Dyck-1 with depth <= 12",
     "tomita_1": "1*",
     "tomita_2": "(10)*",
-    "tomita_3": "no odd block of 1s later followed by an odd block of 0s",
+    "tomita_3": "no odd block of 1s immediately followed by an odd block of 0s",
     "tomita_4": "no 000 substring",
     "tomita_5": "even number of 0s and of 1s",
     "tomita_6": "(#0 - #1) divisible by 3",
@@ -205,13 +217,29 @@ def _algorithmic_task(entry: tuple, data: str) -> Task:
 
 
 def _formal_task(task_id: str, data: str) -> Task:
-    """A formal language under a data kind. Today both kinds sample the DFA (`Dfa.sample`); the authors'
-    generators (programs.formal_authors.SAMPLERS) are to be wired in here for data == "authors"."""
-    dfa = LANGUAGES[task_id]
+    """A formal language under a data kind: the authors' generator and label format (programs.formal_authors,
+    drawn over the window a profile asks for, as their generators are), or a string drawn uniformly among those of
+    the drawn length with next-symbol labels (the control)."""
     description = _FORMAL_DESCRIPTIONS[task_id]
+    if data == "authors":
+        from . import formal_authors
+
+        return Task(
+            task_id, "formal", description, formal_authors.SYMBOLS[task_id], formal_authors.LABELS[task_id],
+            formal_authors.SAMPLERS[task_id], min_length=1, data=data,
+            sample_window=partial(_authors_window, task_id),
+        )  # fmt: skip
+    dfa = LANGUAGES[task_id]
     return Task(
         task_id, "formal", description, tuple(dfa.alphabet), _label_set(dfa), _language(dfa), min_length=1, data=data
     )
+
+
+def _authors_window(task_id: str, rng: random.Random, low: int, high: int) -> Pair | None:
+    from .formal_authors import AUTHORS, window_sample
+
+    string = window_sample(task_id, rng, low, high)
+    return None if string is None else (list(string), AUTHORS[task_id].label(string))
 
 
 def _suite(data: str) -> dict[str, Task]:
