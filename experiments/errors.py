@@ -27,7 +27,7 @@ def run_from_record(record: RunRecord, out_dir: Path, profile: Profile | None = 
     """The run a results.jsonl record came from, with its last checkpoint's weights (the checkpoint is only read)."""
     from rasp.errors import RaspInputError
 
-    profile = (profile or PROFILES[record.profile]).for_task(record.task)
+    profile = (profile or PROFILES[record.profile]).for_run(record.task, record.pe)
     if record.bins:  # the lengths it ran on (the paper profile gives each formal language its own)
         bins = record.bin_ranges
         profile = profile.with_(train_lengths=record.train_lengths or bins[0], test_bins=bins)

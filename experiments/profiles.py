@@ -22,6 +22,27 @@ class Architecture:
         return f"L{self.layers}H{self.heads}W{self.width}lr{self.lr:g}"
 
 
+BIGGEST_SWEPT = Architecture(4, 4, 256, 1e-3)  # the largest model of the authors' sweep (the "big" one is not swept)
+
+
+@dataclass(frozen=True)
+class Shrink:
+    """How a CPU profile shrinks the authors' regime: lengths and budget, nothing else."""
+
+    train_max: int = 16  # the longest training input after scaling (the scale factor is at least this / theirs)
+    min_bin_width: int = 8  # ... and at least this / their narrowest test bin, so no test bin gets too narrow to sample
+    max_steps: int = 3000
+    max_layers: int = BIGGEST_SWEPT.layers
+    max_width: int = BIGGEST_SWEPT.width
+    max_heads: int = BIGGEST_SWEPT.heads
+    examples_per_bin: int = 500
+    max_training_set: int = 2000  # a formal language's fixed training set, at most
+
+    def scale(self, train: tuple[int, int], bins: list[tuple[int, int]]) -> float:
+        narrowest = min(high - low + 1 for low, high in bins[1:]) if len(bins) > 1 else train[1]
+        return min(1.0, max(self.train_max / train[1], self.min_bin_width / narrowest))
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -47,6 +68,11 @@ class Profile:
     reg_coefficient: float = 1e-4  # the APE position regularizer (pe = "reg")
     vocabulary_limit: int | None = None  # number tasks (sort, copy_unique, count) use this many of their 150 numbers
     task_lengths: bool = False  # formal languages on the lengths the paper's code gave each (see for_task)
+    per_run: str | None = None  # "authors": every (task, encoding) takes its values from the authors' regime
+    shrink: Shrink | None = None  # with per_run: the CPU shrink of lengths and budget (experiments/authors_profile.py)
+    schedule: str = "linear"  # the learning rate over a schedule: "linear" to 0, or "constant"
+    warmup_steps: int = 0  # linear warm-up from 0 before the schedule (the authors' big model: 3,000)
+    training_set: int | None = None  # a fixed training set of this many examples (None: fresh examples every step)
 
     def with_(self, **changes) -> Profile:
         return replace(self, **changes)
@@ -54,6 +80,14 @@ class Profile:
     @property
     def max_input_length(self) -> int:
         return max(high for _, high in self.test_bins)
+
+    def for_run(self, task: str, pe: str) -> Profile:
+        """The profile one run of (task, encoding) trains under."""
+        if self.per_run == "authors":
+            from .authors_profile import resolve
+
+            return resolve(self, task, pe)
+        return self.for_task(task)
 
     def for_task(self, task: str) -> Profile:
         """The profile a task runs under. With `task_lengths`, a formal language gets the training range and bins
@@ -120,4 +154,14 @@ PAPER = Profile(
     task_lengths=True,
 )
 
-PROFILES = {p.name: p for p in (QUICK, PAPER)}
+
+def _authors_profiles() -> tuple[Profile, Profile]:
+    """`authors`: each task and encoding as the authors' code trains it (GPU scale). `quick-authors`: the same, shrunk
+    in lengths and budget only (experiments/authors_profile.py) for 2 CPU cores. The placeholders below are replaced
+    per run by `for_run`."""
+    base = PAPER.with_(name="authors", per_run="authors", task_lengths=False)
+    return base, base.with_(name="quick-authors", shrink=Shrink())
+
+
+AUTHORS, QUICK_AUTHORS = _authors_profiles()
+PROFILES = {p.name: p for p in (QUICK, PAPER, AUTHORS, QUICK_AUTHORS)}

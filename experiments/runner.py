@@ -97,8 +97,18 @@ def plan(
     data: str = "authors",
     protocol: tuple[str, int, str] = ("", 0, ""),
 ) -> list[Job]:
+    for t in tasks:
+        for pe in pes:
+            resolved = profile.for_run(t, pe)
+            if resolved.training_set or resolved.schedule != "linear" or resolved.warmup_steps:
+                from rasp.errors import RaspInputError
+
+                raise RaspInputError(
+                    f"{t} under the {profile.name} profile needs a fixed training set, a constant schedule or "
+                    "warm-up, which the trainer does not run yet"
+                )
     return [
-        Job(t, pe, s, profile.for_task(t), sweep, data=data, protocol=protocol)
+        Job(t, pe, s, profile.for_run(t, pe), sweep, data=data, protocol=protocol)
         for t in tasks
         for pe in pes
         for s in range(seeds)
