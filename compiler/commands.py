@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from rasp.errors import RaspError, RaspInputError
-from rasp.inputs import split_input
+from rasp.inputs import read_stop, split_input
 
 
 def _vocab(args: argparse.Namespace) -> list:
@@ -138,7 +138,7 @@ def _input(args: argparse.Namespace, text: str | None) -> tuple[list, bool]:
 
 def cmd_run_compiled(args: argparse.Namespace) -> int:
     tokens, as_string = _input(args, args.input)
-    stop = None if args.stop is None else split_input(args.stop, whitespace=True, keep_strings=args.strings)[0]
+    stop = read_stop(args.stop, args.strings)
     return _run_model(args.model, tokens, as_string, args.json, args.generate, args.max_new, stop, args.device)
 
 
@@ -177,7 +177,7 @@ def register(subparsers: Any) -> None:
                 return original(args)
             text = args.input if args.input is not None else (args.file if args.tokens is None else None)
             tokens, as_string = _input(args, text)
-            stop = None if args.stop is None else split_input(args.stop, whitespace=True, keep_strings=args.strings)[0]
+            stop = read_stop(args.stop, args.strings)
             return _run_model(args.compiled, tokens, as_string, args.json, args.generate, args.max_new, stop, None)
 
         run.set_defaults(handler=handler)
