@@ -165,7 +165,7 @@ class Program:
         if not isinstance(max_new, int) or isinstance(max_new, bool) or max_new < 0:
             raise RaspInputError(f"max_new must be a whole number ≥ 0, got {max_new!r}")
         if stop is not None:
-            stop = _token(stop)
+            stop = check_token(stop)
         if self.op(output).is_selector:
             raise RaspTypeError(
                 f"{output or self.output} is a selector; generation appends an s-op's value, so name one with output="
@@ -191,7 +191,7 @@ class Program:
 _TOKEN_TYPES = (bool, int, float, str)
 
 
-def _token(value: Any) -> Any:
+def check_token(value: Any) -> Any:
     """A token as the evaluator takes it (numpy scalars unwrapped), or a RaspInputError saying why not."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -212,7 +212,7 @@ def _sequences(batch: Any) -> list[list]:
     for seq in batch:
         if not isinstance(seq, Sequence | np.ndarray) or isinstance(seq, bytes):
             raise RaspInputError(f"an input must be a sequence of tokens (a list or a str), not {type(seq).__name__}")
-        sequences.append([_token(t) for t in seq])
+        sequences.append([check_token(t) for t in seq])
     return sequences
 
 
