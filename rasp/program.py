@@ -171,6 +171,7 @@ class Program:
                 f"{output or self.output} is a selector; generation appends an s-op's value, so name one with output="
             )
         sequences = _sequences(prompts)
+        _check_generation_work(sequences, max_new, self.graph.schedule([self._resolve(output)]))
         generated: list[list] = [[] for _ in sequences]
         active = [i for i, seq in enumerate(sequences) if seq]
         for _ in range(max_new):
@@ -222,10 +223,31 @@ def _flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
+def _quadratic(ops: list[Op]) -> int:
+    """Ops that cost length² per input: select, aggregate, selector_width."""
+    return sum(op.kind in ("select", "aggregate", "selector_width") for op in ops)
+
+
+def _check_generation_work(sequences: list[list], max_new: int, ops: list[Op]) -> None:
+    """Generation re-evaluates the growing sequence at every step: refuse up front when the steps together
+    would need more than MAX_SELECTOR_ELEMENTS selector entries (a stop token may end it sooner)."""
+    start = max((len(seq) for seq in sequences), default=0)
+    end = start + max_new
+    # sum of k² for k in start..end-1, in closed form
+    steps = (end - 1) * end * (2 * end - 1) // 6 - (start - 1) * start * (2 * start - 1) // 6 if max_new else 0
+    work = _quadratic(ops) * steps
+    if work > limits.MAX_SELECTOR_ELEMENTS:
+        raise RaspInputError(
+            f"generating {max_new} tokens from a prompt of {start} would need {work:,} selector entries in all, "
+            f"more than the limit of {limits.MAX_SELECTOR_ELEMENTS:,}; lower max_new, or raise the limit "
+            f"({limits.how_to_raise('MAX_SELECTOR_ELEMENTS')})"
+        )
+
+
 def _check_selector_work(sequences: list[list], ops: list[Op]) -> None:
     """Refuse an input whose selectors need more than MAX_SELECTOR_ELEMENTS entries before evaluating it:
     each select, aggregate and selector_width costs length² per input."""
-    quadratic = sum(op.kind in ("select", "aggregate", "selector_width") for op in ops)
+    quadratic = _quadratic(ops)
     longest = max((len(seq) for seq in sequences), default=0)
     work = quadratic * longest * longest
     if work > limits.MAX_SELECTOR_ELEMENTS:

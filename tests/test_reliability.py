@@ -193,6 +193,15 @@ def test_long_inputs_on_selector_heavy_programs_are_refused_up_front(monkeypatch
     assert program.run([3, 1, 2, ">"])[-1] == 1
 
 
+def test_generation_that_would_run_for_hours_is_refused_up_front():
+    program = rasp.load(ROOT / "programs" / "sort.rasp")
+    start = time.perf_counter()
+    with pytest.raises(rasp.RaspInputError, match="lower max_new"):
+        program.generate([1, 2], max_new=10**9)
+    assert time.perf_counter() - start < 1
+    assert program.generate([3, 1, 2, ">"], max_new=64, stop=".") == [1, 2, 3, "."]
+
+
 @pytest.mark.parametrize(
     "argv, words",
     [

@@ -169,3 +169,53 @@ def test_cuda_without_cuda_is_an_input_error(capsys):
     assert "CUDA is not available" in capsys.readouterr().err
     with pytest.raises(rasp.RaspInputError):
         compiler.compile(rasp.load(HIST), vocab="abc", max_len=4, device="cuda:0")
+
+
+# ---- compile work is bounded before it is done ------------------------------------------------------------
+
+MEANS_OF_MEANS = {
+    "three nested means, bidirectional": (
+        "@mode bidirectional;\ns = select(indices, indices, <=);\na = numerical(aggregate(s, indices, default=0));\n"
+        "b = numerical(aggregate(s, a, default=0));\nc = numerical(aggregate(s, b, default=0));",
+        [0, 1],
+        8,
+    ),
+    "means of maps of means": (
+        "@mode bidirectional;\ns = select(tokens, tokens, ==);\na = numerical(aggregate(s, tokens, default=0));\n"
+        "b = numerical(aggregate(s, a + indices, default=0));\nc = numerical(aggregate(s, b * a, default=0));",
+        [0, 1, 2],
+        8,
+    ),
+}
+
+
+@pytest.mark.parametrize("source, vocab, max_len", MEANS_OF_MEANS.values(), ids=MEANS_OF_MEANS.keys())
+def test_means_of_means_are_refused_quickly_naming_the_sop_and_the_limit(source, vocab, max_len):
+    program = rasp.parse(source)
+    start = time.perf_counter()
+    with pytest.raises(compiler.CompileError) as info:
+        compiler.compile(program, vocab=vocab, max_len=max_len)
+    assert time.perf_counter() - start < 3  # about 0.5 s on an idle machine
+    assert "MEANS_WORK_LIMIT" in info.value.message and "b = aggregate" in info.value.message
+    assert info.value.line == 4
+
+
+def test_a_mean_of_a_mean_at_max_len_16_compiles_in_seconds():
+    source = (
+        "s = select(indices, indices, <=); a = numerical(aggregate(s, indices, default=0));"
+        " b = numerical(aggregate(s, a, default=0));"
+    )
+    program = rasp.parse(source)
+    start = time.perf_counter()
+    model = compiler.compile(program, vocab=[0, 1], max_len=16)
+    assert time.perf_counter() - start < 20  # it took 57 s before the work bound; about 3 s now
+    assert compiler.verify(program, model, n=32).passed
+
+
+def test_the_total_tabulation_work_is_bounded(monkeypatch):
+    from compiler import values
+
+    monkeypatch.setattr(values, "WORK_LIMIT", 1000)
+    program = rasp.parse("x = tokens + indices; y = x * 2 + indices;")
+    with pytest.raises(compiler.CompileError, match="WORK_LIMIT"):
+        compiler.compile(program, vocab=list(range(30)), max_len=40)
