@@ -67,7 +67,7 @@ class Tally:
     def record(self, kind: str, what: str = "", example: str = "") -> None:
         self.outcomes[kind] += 1
         if kind in ("other exception", "hang", "cli traceback", "bad exit status"):
-            self.failures.setdefault(f"{kind}: {what}", []).append(example[:400])
+            self.failures.setdefault(f"{kind}: {what}", []).append(example[:3000])
 
     @property
     def bad(self) -> int:
@@ -203,19 +203,23 @@ def input_cases(rng: random.Random) -> Iterator[tuple[str, Callable[[], Any]]]:
         elif call == 2:
             yield label, lambda p=program, v=value: p.run_batch(v)
         elif call == 3:
-            yield label, lambda p=program, v=value: p.generate(v, max_new=2, stop=rng.choice(HOSTILE_TOKENS))
+            stop = rng.choice(HOSTILE_TOKENS)
+            yield label, lambda p=program, v=value, s=stop: p.generate(v, max_new=2, stop=s)
         elif call == 4:
             options = [{"output": v} for v in (value, 3, "nope")] + [{"causal": "yes"}, {"causal": value}]
-            yield label, lambda p=program, o=rng.choice(options): p.run([1, 2], **o)
+            option = rng.choice(options)
+            yield label, lambda p=program, o=option: p.run([1, 2], **o)
         else:
-            yield label, lambda p=program, v=value: p.generate([1, 2], max_new=rng.choice([v, -1, 2.5, True, 10**9]))
+            max_new = rng.choice([value, -1, 2.5, True, 10**9])
+            yield label, lambda p=program, m=max_new: p.generate([1, 2], max_new=m)
 
 
 # ---- the command line ---------------------------------------------------------------------------------
 
 
-def run_cli(tally: Tally, argv: list[str], seconds: float) -> None:
-    """`rasp ARGV` in-process: an exception escaping main() is a traceback the user would see."""
+def run_cli(tally: Tally, argv: list[str], seconds: float, source: str = "") -> None:
+    """`rasp ARGV` in-process: an exception escaping main() is a traceback the user would see. `source`: the
+    program file's text, kept with a failure."""
     out, err = io.StringIO(), io.StringIO()
     start = time.perf_counter()
     try:
@@ -224,10 +228,12 @@ def run_cli(tally: Tally, argv: list[str], seconds: float) -> None:
     except SystemExit as exc:  # argparse: a usage message and status 2
         status = exc.code
     except Hang:
-        tally.record("hang", " ".join(argv)[:80], repr(argv))
+        tally.record("hang", f"rasp {argv[0]}", f"{argv!r} on {source!r}")
         return
     except Exception as exc:  # noqa: BLE001 - what the fuzzer is looking for
-        tally.record("cli traceback", f"rasp {argv[0]}: {type(exc).__name__}: {str(exc)[:80]}", repr(argv))
+        tally.record(
+            "cli traceback", f"rasp {argv[0]}: {type(exc).__name__}: {str(exc)[:80]}", f"{argv!r} on {source!r}"
+        )
         return
     finally:
         tally.slowest = max(tally.slowest, time.perf_counter() - start)
