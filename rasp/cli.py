@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("error: out of memory (use shorter inputs, a smaller vocabulary or a smaller max_len)", file=sys.stderr)
         return 1
+    except RecursionError:  # a pass the limits in rasp.limits do not cover yet
+        print("error: the program is nested too deeply for Python's recursion limit", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
 

@@ -333,10 +333,19 @@ def parse_source(source: str, filename: str = "<input>") -> S.Module:
 
 def read_source(path: Path) -> str:
     """A program file's text (UTF-8); an unreadable or undecodable file is the user's error, with where."""
+    limit = 4 * limits.MAX_SOURCE_CHARS  # bytes: at most 4 per character
     try:
-        data = path.read_bytes()
+        if not path.is_file():  # a directory, a device (/dev/zero), a pipe: nothing to parse
+            raise RaspInputError(f"cannot read {path}: {'no such file' if not path.exists() else 'not a file'}")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise RaspInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise RaspInputError(
+            f"{path}: the file is larger than {limit:,} bytes, past the limit of {limits.MAX_SOURCE_CHARS:,} "
+            f"characters ({limits.how_to_raise('MAX_SOURCE_CHARS')})"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

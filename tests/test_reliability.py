@@ -127,6 +127,12 @@ def test_line_separators_in_comments_do_not_shift_the_excerpt(separator):
     assert info.value.excerpt().splitlines()[0].strip() == "x = tokens +;"
 
 
+def test_devices_and_directories_are_not_read_as_programs(tmp_path):
+    for path in ("/dev/zero", tmp_path):
+        with pytest.raises(rasp.RaspInputError, match="not a file"):
+            rasp.load(path)
+
+
 def test_non_utf8_files_are_input_errors_with_a_position(tmp_path, capsys):
     path = tmp_path / "bad.rasp"
     path.write_bytes(b"x = tokens;\n# caf\xe9\n")
@@ -135,7 +141,7 @@ def test_non_utf8_files_are_input_errors_with_a_position(tmp_path, capsys):
     (tmp_path / "main.rasp").write_text('load "bad.rasp";\ny = tokens;\n')
     with pytest.raises(rasp.RaspInputError, match="not UTF-8"):
         rasp.load(tmp_path / "main.rasp")
-    for command in (["run", str(path), "abc"], ["check", str(path)]):
+    for command in (["run", str(path), "abc"], ["check", str(path)], ["measure", str(path)], ["predict", str(path)]):
         assert main(command) == 1
         assert "not UTF-8" in capsys.readouterr().err
 

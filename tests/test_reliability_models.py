@@ -158,6 +158,13 @@ def test_cli_compile_refuses_bad_paths_and_devices(extra, words, capsys):
     assert words in err and "Traceback" not in err
 
 
+def test_cli_compile_of_a_non_utf8_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "bad.rasp"
+    path.write_bytes(b"x = tokens; # \xff\n")
+    assert main(["compile", str(path), "--vocab", "abc"]) == 1
+    assert "not UTF-8" in capsys.readouterr().err
+
+
 def test_cli_compile_to_a_directory_is_refused(tmp_path, capsys):
     assert main(["compile", HIST, "--vocab", "abc", "--max-len", "4", "-o", str(tmp_path)]) == 1
     assert "is a directory" in capsys.readouterr().err
