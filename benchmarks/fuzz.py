@@ -87,8 +87,10 @@ def main() -> int:
             path = Path(folder) / f"mutant{k}.rasp"
             path.write_text(source, encoding="utf-8", errors="surrogatepass")
             paths.append(path)
-        for path in paths[: args.cli]:
+        for k, path in enumerate(paths[: args.cli]):
             run_cli(tally, cli_argv(path, rng), args.timeout, path.read_text(encoding="utf-8", errors="replace"))
+            if (k + 1) % 250 == 0:
+                print(f"  {k + 1} commands, {tally.bad} bad so far, {time.perf_counter() - start:.0f} s", flush=True)
         tally = sections["commands on mutants (CLI, subprocess)"] = Tally()
         for path in paths[args.cli :]:
             run_subprocess(tally, cli_argv(path, rng), args.timeout)

@@ -32,7 +32,7 @@ MAX_SOURCE_CHARS = _setting("MAX_SOURCE_CHARS", 200_000)
 # Characters of a string built while lowering a program (`'ab' * 9999999999`).
 MAX_STRING = _setting("MAX_STRING", 1_000_000)
 # Selector entries one input may need, summed over the selectors it evaluates (length² each).
-MAX_SELECTOR_ELEMENTS = _setting("MAX_SELECTOR_ELEMENTS", 100_000_000)
+MAX_SELECTOR_ELEMENTS = _setting("MAX_SELECTOR_ELEMENTS", 20_000_000)
 
 # Integers beyond float range cannot take part in arithmetic with floats (means, '/', ...).
 MAX_MAGNITUDE = sys.float_info.max

@@ -91,7 +91,7 @@ class Program:
         self, batch: Sequence[Sequence[Any]], output: str | None = None, causal: bool | None = None
     ) -> list[list]:
         """`run` on many inputs at once, vectorized; inputs may differ in length."""
-        name = output or self.output
+        name = self.output if output is None else output
         return self.evaluate(batch, [name], causal)[name]
 
     def run_all(self, tokens: Sequence[Any], causal: bool | None = None) -> dict[str, list]:

@@ -162,6 +162,8 @@ ID = "s = select(tokens, tokens, ==); x = tokens;"
         lambda p: p.run([1], output=[1]),
         lambda p: p.run([1], output="nope"),
         lambda p: p.run([1], causal="yes"),
+        lambda p: p.run([1], output=np.zeros((2, 2))),
+        lambda p: p.run([1], causal=np.array([True, False])),
         lambda p: p.generate([1], output="s"),
         lambda p: p.generate([1], max_new="3"),
         lambda p: p.generate([1], max_new=-1),
