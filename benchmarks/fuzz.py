@@ -31,6 +31,7 @@ from fuzzing import Tally, cli_argv, exercise_program, input_cases, program_case
 
 def run_subprocess(tally: Tally, argv: list[str], seconds: float) -> None:
     """`python -m rasp.cli ARGV` for real: a 'Traceback' on stderr is what a user would see."""
+    start = time.perf_counter()
     try:
         done = subprocess.run(
             [sys.executable, "-m", "rasp.cli", *argv], capture_output=True, text=True, timeout=seconds + 30, cwd=ROOT
@@ -38,6 +39,8 @@ def run_subprocess(tally: Tally, argv: list[str], seconds: float) -> None:
     except subprocess.TimeoutExpired:
         tally.record("hang", "subprocess " + " ".join(argv)[:60], repr(argv))
         return
+    finally:
+        tally.slowest = max(tally.slowest, time.perf_counter() - start)  # including Python's start-up
     if "Traceback" in done.stderr:
         tally.record("cli traceback", f"subprocess: {done.stderr.strip().splitlines()[-1][:80]}", repr(argv))
     elif done.returncode not in (0, 1, 2):
