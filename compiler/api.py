@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
 from typing import Any
 
-from rasp.program import Program
+from rasp import limits
+from rasp.errors import RaspError, RaspInputError
+from rasp.program import Program, check_token
 
 from .errors import CompileError
+
+# verify() counts as a pass only when at least this share of its inputs were compared (the rest are inputs
+# the interpreter fails on, or outside a categorical aggregate's retrieval domain).
+MIN_CHECKED = 0.9
+
+
+def check_device(device: Any) -> Any:
+    """A torch device the user named, refused with a message when torch does not know it or cannot use it."""
+    if device is None:
+        return None
+    import torch
+
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise RaspInputError(f"unknown device {device!r}; use cpu, cuda, cuda:0, mps, ...") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise RaspInputError(f"device {device!r}: CUDA is not available here (torch {torch.__version__}); use cpu")
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise RaspInputError(f"device {device!r}: there are {torch.cuda.device_count()} CUDA devices")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise RaspInputError(f"device {device!r}: MPS is not available here; use cpu")
+    return resolved
 
 
 def compile(
@@ -42,15 +68,29 @@ def compile(
 
     if not isinstance(program, Program):
         raise CompileError(f"compile() needs a rasp Program (rasp.parse / rasp.load), got {type(program).__name__}")
+    if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
+        raise RaspInputError(f"max_len must be a whole number ≥ 1, got {max_len!r}")
+    device = check_device(device)
     causal = program.causal if causal is None else bool(causal)
-    vocab = list(vocab)
+    if isinstance(vocab, bytes) or not isinstance(vocab, Iterable):  # a str is its characters
+        raise RaspInputError(f"vocab must be a list of tokens, not {type(vocab).__name__}")
+    vocab = [check_token(t) for t in vocab]
+    if not vocab:
+        raise RaspInputError("the vocabulary is empty")
     output_id = program._resolve(output)
     if program.graph.op(output_id).is_selector:
         raise CompileError(f"the output {output or program.output} is a selector; compile an s-op (aggregate it)")
     compiler = Compiler(program, vocab, max_len, causal, fold_maps=fold_maps)
     compiler.output_name = output or program.output
-    compiler.run(output_id)
-    model = compiler.assemble(output_id)
+    try:
+        with limits.recursion_room():
+            compiler.run(output_id)
+            model = compiler.assemble(output_id)
+    except RecursionError:
+        raise CompileError(
+            "the program's s-ops are chained too deeply to compile (past Python's recursion limit); "
+            "break long chains of maps with an aggregate, or compile fewer of them"
+        ) from None
     model.spec.source = program.source
     if dtype is not None:
         model.to(dtype=dtype)
@@ -61,23 +101,46 @@ def compile(
 
 
 class Agreement(float):
-    """verify()'s result: the agreement rate (a float) with details attached."""
+    """verify()'s result: the agreement rate over the inputs it compared (a float; NaN when it compared none),
+    with how many inputs it tried and why the others were not compared. `passed` is what counts: full
+    agreement on at least `min_checked` of the inputs tried."""
 
-    n: int
+    total: int  # inputs tried
+    n: int  # inputs compared (the rate's denominator)
     agreed: int
-    outside: int = 0
-    skipped: int
+    skipped: int  # the interpreter fails on them
+    outside: int  # outside a categorical aggregate's retrieval domain: not compared
     mismatches: list
+    min_checked: float
 
-    def __new__(cls, agreed: int, n: int, skipped: int = 0, mismatches: list | None = None):
-        self = super().__new__(cls, agreed / n if n else 1.0)
-        self.n, self.agreed, self.skipped, self.mismatches = n, agreed, skipped, mismatches or []
+    def __new__(
+        cls,
+        agreed: int,
+        n: int,
+        skipped: int = 0,
+        mismatches: list | None = None,
+        outside: int = 0,
+        min_checked: float = MIN_CHECKED,
+    ):
+        self = super().__new__(cls, agreed / n if n else math.nan)
+        self.n, self.agreed, self.skipped, self.outside = n, agreed, skipped, outside
+        self.total = n + skipped + outside
+        self.mismatches, self.min_checked = mismatches or [], min_checked
         return self
+
+    @property
+    def checked_share(self) -> float:
+        return self.n / self.total if self.total else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.n > 0 and self.agreed == self.n and self.checked_share >= self.min_checked
 
     def __repr__(self) -> str:
         return (
-            f"Agreement({float(self):.4f}: {self.agreed}/{self.n}, {self.skipped} skipped, "
-            f"{self.outside} outside the retrieval domain)"
+            f"Agreement({float(self):.4f} on {self.n} of {self.total} inputs: {self.agreed} agreed, "
+            f"{self.skipped} skipped, {self.outside} outside the retrieval domain; "
+            f"{'passed' if self.passed else 'not passed'})"
         )
 
 
@@ -102,22 +165,35 @@ def verify(
     inputs: list[list] | None = None,
     output: str | None = None,
     batch_size: int = 256,
+    min_checked: float = MIN_CHECKED,
 ) -> Agreement:
     """Agreement rate between the compiled model and the interpreter on n random inputs of every length
-    1..max_len (or on `inputs`). Inputs on which the interpreter itself fails are skipped (counted)."""
-    spec = model.spec
+    1..max_len (or on `inputs`). Inputs on which the interpreter itself fails are skipped, and inputs outside a
+    categorical aggregate's retrieval domain are left out; both are counted, never as agreement, and the
+    result passes only when at least `min_checked` of the inputs were compared."""
+    spec = getattr(model, "spec", None)
+    if spec is None:
+        raise RaspInputError("verify() needs a compiled model (compiler.compile or compiler.load)")
+    if not isinstance(program, Program):
+        raise RaspInputError(f"verify() needs a rasp Program, got {type(program).__name__}")
+    if spec.source is not None and spec.source != program.source:
+        raise RaspInputError("the model was compiled from a different program than the one given to verify()")
     if inputs is None:
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise RaspInputError(f"verify() needs at least one input to compare (n = {n!r})")
         inputs = random_inputs(spec.vocab[1:], spec.max_len, n, seed)
+    elif not inputs:
+        raise RaspInputError("verify() was given no inputs to compare")
     name = output or spec.output
     expected: list = []
     try:
         expected = program.run_batch(inputs, output=name, causal=spec.causal)
-    except Exception:  # noqa: BLE001 - the interpreter fails on some input: find which, skip those
+    except RaspError:  # the interpreter fails on some input: find which, skip those
         expected = []
         for seq in inputs:
             try:
                 expected.append(program.run(seq, output=name, causal=spec.causal))
-            except Exception:  # noqa: BLE001
+            except RaspError:
                 expected.append(None)
     outside = _outside_retrieval_domain(program, spec, inputs) if spec.retrievals else set()
     kept = [(seq, exp) for k, (seq, exp) in enumerate(zip(inputs, expected)) if exp is not None and k not in outside]
@@ -128,9 +204,8 @@ def verify(
             agreed += 1
         elif len(mismatches) < 5:
             mismatches.append({"input": seq, "expected": exp, "got": out})
-    result = Agreement(agreed, len(kept), len(inputs) - len(kept) - len(outside), mismatches)
-    result.outside = len(outside)
-    return result
+    skipped = len(inputs) - len(kept) - len(outside)
+    return Agreement(agreed, len(kept), skipped, mismatches, len(outside), min_checked)
 
 
 def _outside_retrieval_domain(program: Program, spec, inputs: list[list]) -> set[int]:

@@ -15,7 +15,9 @@ import json
 from typing import Any
 
 from rasp.errors import RaspError, RaspInputError
-from rasp.inputs import split_input
+from rasp.inputs import read_stop, split_input
+
+from .api import MIN_CHECKED
 
 
 def _vocab(args: argparse.Namespace) -> list:
@@ -78,12 +80,13 @@ def _summary(model) -> str:
 def cmd_compile(args: argparse.Namespace) -> int:
     import time
 
-    from .export import save
+    from .export import check_output_path, save
 
+    out = args.o or args.file.rsplit(".", 1)[0] + ".safetensors"
+    check_output_path(out)
     start = time.perf_counter()
     program, model = _compile(args)
     elapsed = time.perf_counter() - start
-    out = args.o or args.file.rsplit(".", 1)[0] + ".safetensors"
     sidecar = save(model, out)
     print(f"{args.file}: compiled in {elapsed:.2f} s: {_summary(model)}")
     print(f"wrote {out} and {sidecar}")
@@ -93,16 +96,27 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .api import verify
 
+    if args.n < 1:
+        raise RaspInputError(f"-n must be at least 1 (got {args.n}): verify compares the model on that many inputs")
+    if not 0 <= args.min_checked <= 1:
+        raise RaspInputError(f"--min-checked is a share between 0 and 1, got {args.min_checked}")
     program, model = _compile(args)
-    result = verify(program, model, n=args.n, seed=args.seed)
+    result = verify(program, model, n=args.n, seed=args.seed, min_checked=args.min_checked)
     print(f"{args.file}: {_summary(model)}")
+    rate = "no inputs compared" if not result.n else f"agreement {float(result):.4f} ({result.agreed}/{result.n})"
     print(
-        f"agreement {float(result):.4f} ({result.agreed}/{result.n} inputs of length 1..{args.max_len}; "
-        f"{result.skipped} skipped where the interpreter fails, {result.outside} outside the retrieval domain)"
+        f"{rate} on {result.n} of {result.total} inputs of length 1..{args.max_len} ({result.checked_share:.0%} "
+        f"compared); not compared: {result.skipped} where the interpreter fails, {result.outside} outside the "
+        "retrieval domain"
     )
     for m in result.mismatches:
         print(f"  input {m['input']}: interpreter {m['expected']}, model {m['got']}")
-    return 0 if float(result) == 1.0 else 1
+    if result.n and result.agreed == result.n and not result.passed:
+        print(
+            f"not verified: only {result.checked_share:.0%} of the inputs were compared, fewer than "
+            f"--min-checked {args.min_checked:.0%}"
+        )
+    return 0 if result.passed else 1
 
 
 def _run_model(
@@ -138,7 +152,7 @@ def _input(args: argparse.Namespace, text: str | None) -> tuple[list, bool]:
 
 def cmd_run_compiled(args: argparse.Namespace) -> int:
     tokens, as_string = _input(args, args.input)
-    stop = None if args.stop is None else split_input(args.stop, whitespace=True, keep_strings=args.strings)[0]
+    stop = read_stop(args.stop, args.strings)
     return _run_model(args.model, tokens, as_string, args.json, args.generate, args.max_new, stop, args.device)
 
 
@@ -152,6 +166,12 @@ def register(subparsers: Any) -> None:
     _common(p)
     p.add_argument("-n", type=int, default=1000, help="random inputs (default 1000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--min-checked",
+        type=float,
+        default=MIN_CHECKED,
+        help=f"fail unless at least this share of the inputs were compared (default {MIN_CHECKED})",
+    )
     p.set_defaults(handler=cmd_verify)
 
     p = subparsers.add_parser("run-compiled", help="run a compiled model (from rasp compile) on an input")
@@ -177,7 +197,7 @@ def register(subparsers: Any) -> None:
                 return original(args)
             text = args.input if args.input is not None else (args.file if args.tokens is None else None)
             tokens, as_string = _input(args, text)
-            stop = None if args.stop is None else split_input(args.stop, whitespace=True, keep_strings=args.strings)[0]
+            stop = read_stop(args.stop, args.strings)
             return _run_model(args.compiled, tokens, as_string, args.json, args.generate, args.max_new, stop, None)
 
         run.set_defaults(handler=handler)

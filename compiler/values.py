@@ -19,6 +19,11 @@ from .errors import CompileError
 
 PRODUCT_LIMIT = 1_000_000  # argument combinations tabulated for one map / zipmap / select
 VALUE_LIMIT = 100_000  # distinct values of one s-op
+# Steps (one partial sum extended by one value) spent enumerating one numerical mean's values: each step is
+# counted before it is taken, so a mean of means is refused in about a second instead of running for minutes.
+MEANS_WORK_LIMIT = 500_000
+# Argument combinations tabulated over the whole compile (the sum of every map's and select's products).
+WORK_LIMIT = 5_000_000
 
 
 def is_number(value: Any) -> bool:
@@ -66,6 +71,7 @@ class ValueSets:
         self.mean_kind: dict[int, str] = {}  # aggregate id → "mean" (numerical) or "retrieval"
         self.overrides: dict[int, list] = {}
         self._composed: dict[int, tuple[scalar.Fn, tuple[int, ...]]] = {}
+        self.work = 0  # argument combinations tabulated so far (bounded by WORK_LIMIT)
 
     def get(self, op_id: int) -> list:
         if op_id not in self._sets:
@@ -243,6 +249,13 @@ class ValueSets:
                 f"its inputs take {size} combinations of values at max_len {self.max_len} "
                 f"(more than {PRODUCT_LIMIT}), so it cannot be tabulated",
             )
+        self.work += size
+        if self.work > WORK_LIMIT:
+            raise self.fail(
+                op,
+                f"tabulating it takes the compile past {WORK_LIMIT:,} value combinations in all "
+                f"(compiler.values.WORK_LIMIT) at max_len {self.max_len}; use a smaller vocabulary or max_len",
+            )
         out = []
         for args in itertools.product(*sets):
             try:
@@ -265,7 +278,17 @@ class ValueSets:
             return [_whole(v) for v in out]
         sums = {0.0}
         out: set[float] = set()
+        work = 0
         for size in range(1, n + 1):
+            work += len(sums) * len(numbers)
+            if work > MEANS_WORK_LIMIT:
+                raise self.fail(
+                    op,
+                    f"enumerating the values of the mean it computes (a mean of {len(numbers)} distinct values over up "
+                    f"to {n} positions) would take more than {MEANS_WORK_LIMIT:,} steps "
+                    f"(compiler.values.MEANS_WORK_LIMIT); select at most one value, make it categorical, or "
+                    "use a smaller max_len",
+                )
             sums = {round(s + v, 9) for s in sums for v in numbers}
             out |= {round(s / size, 12) for s in sums}
             if len(out) > VALUE_LIMIT:

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import display
 from .errors import RaspError
-from .inputs import split_input
+from .inputs import read_stop, split_input
 from .program import Program
 
 
@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     tokens, as_string = _tokens(args)
     causal = _causal(args)
     if args.generate:
-        stop = None if args.stop is None else split_input(args.stop, whitespace=True, keep_strings=args.strings)[0]
+        stop = read_stop(args.stop, args.strings)
         new = program.generate(tokens, max_new=args.max_new, stop=stop, output=args.output, causal=causal)
         if args.json:
             print(json.dumps({"prompt": tokens, "generated": new}))
@@ -169,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: out of memory (use shorter inputs, a smaller vocabulary or a smaller max_len)", file=sys.stderr)
+        return 1
+    except RecursionError:  # a pass the limits in rasp.limits do not cover yet
+        print("error: the program is nested too deeply for Python's recursion limit", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
 

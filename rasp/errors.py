@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+_EXCERPT_WIDTH = 120  # characters of a long line shown around the error
+
+
+def source_lines(source: str) -> list[str]:
+    """The source's lines as the parser counts them: only '\\n' ends a line (not U+2028, a form feed, ...)."""
+    return [line.removesuffix("\r") for line in source.split("\n")]
+
 
 @dataclass(frozen=True)
 class Span:
@@ -44,14 +51,19 @@ class RaspError(Exception):
         """The offending source line with a caret under the spot ('' when unknown)."""
         if not self.span or self.source is None:
             return ""
-        lines = self.source.splitlines()
+        lines = source_lines(self.source)
         if not 1 <= self.span.line <= len(lines):
             return ""
-        text = lines[self.span.line - 1].expandtabs(1)
+        text = "".join(" " if c.isspace() else c for c in lines[self.span.line - 1].expandtabs(1))
         width = 1
         if self.span.end_line == self.span.line and self.span.end_column > self.span.column:
             width = self.span.end_column - self.span.column
-        return f"    {text}\n    {' ' * (self.span.column - 1)}{'^' * width}"
+        start = max(0, self.span.column - 1 - _EXCERPT_WIDTH // 2)  # long lines: a window around the spot
+        shown = text[start : start + _EXCERPT_WIDTH]
+        left, right = ("..." if start else ""), ("..." if start + _EXCERPT_WIDTH < len(text) else "")
+        offset = self.span.column - 1 - start
+        caret = " " * (len(left) + offset) + "^" * max(1, min(width, len(shown) - offset))
+        return f"    {left}{shown}{right}\n    {caret}"
 
     def __str__(self) -> str:
         head = f"{self.span}: {self.message}" if self.span else self.message

@@ -21,3 +21,15 @@ def read_token(text: str, keep_strings: bool = False) -> int | str:
 def split_input(text: str, whitespace: bool = False, keep_strings: bool = False) -> list:
     pieces = text.split() if whitespace else list(text)
     return [read_token(p, keep_strings) for p in pieces]
+
+
+def read_stop(text: str | None, keep_strings: bool = False) -> int | str | None:
+    """`--stop TOKEN`: one token, read like an input token (None when not given)."""
+    from .errors import RaspInputError
+
+    if text is None:
+        return None
+    pieces = text.split()
+    if len(pieces) != 1:
+        raise RaspInputError(f"--stop takes one token, got {text!r}")
+    return read_token(pieces[0], keep_strings)

@@ -6,15 +6,17 @@ Syntax errors become `RaspSyntaxError` with a 1-based line and column and what w
 from __future__ import annotations
 
 import ast as _pyast
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
 
+from . import limits
 from . import syntax as S
-from .errors import RaspError, RaspSyntaxError, Span
+from .errors import RaspError, RaspInputError, RaspSyntaxError, Span, source_lines
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
@@ -95,13 +97,13 @@ def _syntax_error(exc: UnexpectedInput, source: str, filename: str) -> RaspSynta
         if expected:
             message += f"; expected {_describe_expected(expected)}"
     elif isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        lines = source.rstrip().splitlines() or [""]
+        lines = source_lines(source.rstrip()) or [""]
         line, column = len(lines), len(lines[-1]) + 1
         message = f"unexpected end of file; expected {_describe_expected(expected)}"
     else:
         assert isinstance(exc, UnexpectedToken)
         message = f"unexpected {_describe_token(exc.token)}; expected {_describe_expected(expected)}"
-        starts_line = not source.splitlines()[exc.line - 1][: exc.column - 1].strip()
+        starts_line = not source_lines(source)[exc.line - 1][: exc.column - 1].strip()
         if "SEMICOLON" in expected and starts_line and exc.line > 1:
             message += " (is a ';' missing at the end of the previous statement?)"
     if line is None or line < 1:
@@ -151,6 +153,11 @@ class _ToAst(Transformer):
         return S.ExprStmt(children[0], span=self._span(meta))
 
     def params(self, meta, children):
+        seen: set[str] = set()
+        for token in children:
+            if str(token) in seen:
+                raise RaspSyntaxError(f"parameter '{token}' is named twice", self._token_span(token), self.source)
+            seen.add(str(token))
         return tuple(str(c) for c in children)
 
     # expressions
@@ -211,11 +218,24 @@ class _ToAst(Transformer):
 
     def number(self, meta, children):
         text = str(children[0])
-        value = int(text) if text.isdigit() else float(text)
-        return S.Number(value, span=self._span(meta))
+        span = self._span(meta)
+        value: int | float = float(text) if not text.isdigit() else 0
+        # An integer past float range cannot meet a float (a float literal past it is inf, as in Python); one
+        # of more than 309 digits is past it without converting it (Python refuses past 4300 digits).
+        too_long = text.isdigit() and len(text.lstrip("0")) > 309
+        if text.isdigit() and not too_long:
+            value = int(text)
+        if too_long or limits.exceeds_magnitude(value):
+            raise RaspSyntaxError(
+                f"the integer {_shorten(text)} is out of range (at most about 1.8e308; a float literal such as "
+                "1e999 is infinity)",
+                span,
+                self.source,
+            )
+        return S.Number(value, span=span)
 
     def string(self, meta, children):
-        return S.String(_pyast.literal_eval(str(children[0])), span=self._span(meta))
+        return S.String(string_literal(children[0], self._token_span(children[0]), self.source), span=self._span(meta))
 
     def true(self, meta, children):
         return S.Bool(True, span=self._span(meta))
@@ -240,15 +260,97 @@ class _ToAst(Transformer):
 setattr(_ToAst, "lambda", _ToAst.lambda_)
 
 
+def _shorten(text: str, keep: int = 24) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"
+
+
+def string_literal(token: Token, span: Span, source: str) -> str:
+    """A string literal's value, with Python's escapes; bad or doubtful escapes are syntax errors."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # '\q' is only a warning to Python
+            value = _pyast.literal_eval(str(token))
+    except (SyntaxError, ValueError, Warning) as exc:
+        reason = str(exc.args[0] if exc.args else exc).removeprefix("(unicode error) ")
+        raise RaspSyntaxError(f"bad escape in string {_shorten(str(token))}: {reason}", span, source) from None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RaspSyntaxError(
+            f"string {_shorten(str(token))} contains a lone surrogate, which is not a character", span, source
+        ) from None
+    return value
+
+
+_EXPRESSION_RULES = {
+    "lambda", "ifexp", "or_op", "and_op", "not_op", "compare", "binop", "neg", "call", "index", "list", "dict",
+}  # fmt: skip
+
+
+def _check_nesting(tree: Tree, source: str, filename: str) -> None:
+    """Refuse expressions nested past MAX_NESTING before the recursive passes meet them (iteratively)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _EXPRESSION_RULES:
+            depth += 1
+            if depth > limits.MAX_NESTING:
+                meta = node.meta
+                span = Span(filename, meta.line, meta.column, meta.line, meta.column + 1)
+                raise RaspSyntaxError(nesting_message(), span, source)
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
+
+
+def nesting_message() -> str:
+    return (
+        f"expressions are nested more than {limits.MAX_NESTING} levels deep here (counting the functions they "
+        f"call); name intermediate results, or raise the limit ({limits.how_to_raise('MAX_NESTING')})"
+    )
+
+
 def parse_source(source: str, filename: str = "<input>") -> S.Module:
     """Parse a whole program. Raises RaspSyntaxError pointing at the first problem."""
+    if not isinstance(source, str):
+        raise RaspInputError(f"a program's source must be a str, not {type(source).__name__}")
+    if len(source) > limits.MAX_SOURCE_CHARS:
+        raise RaspInputError(
+            f"{filename}: the program is {len(source)} characters long, more than the limit of "
+            f"{limits.MAX_SOURCE_CHARS} ({limits.how_to_raise('MAX_SOURCE_CHARS')})"
+        )
     try:
         tree = _lark().parse(source)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, source, filename) from None
+    _check_nesting(tree, source, filename)
     try:
-        return _ToAst(filename, source).transform(tree)
+        with limits.recursion_room():
+            return _ToAst(filename, source).transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, RaspError):
             raise exc.orig_exc from None
         raise
+
+
+def read_source(path: Path) -> str:
+    """A program file's text (UTF-8); an unreadable or undecodable file is the user's error, with where."""
+    limit = 4 * limits.MAX_SOURCE_CHARS  # bytes: at most 4 per character
+    try:
+        if not path.is_file():  # a directory, a device (/dev/zero), a pipe: nothing to parse
+            raise RaspInputError(f"cannot read {path}: {'no such file' if not path.exists() else 'not a file'}")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise RaspInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise RaspInputError(
+            f"{path}: the file is larger than {limit:,} bytes, past the limit of {limits.MAX_SOURCE_CHARS:,} "
+            f"characters ({limits.how_to_raise('MAX_SOURCE_CHARS')})"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise RaspInputError(
+            f"{path}:{line}:{column}: the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)"
+        ) from None

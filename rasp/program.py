@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import RaspInputError, RaspNameError
+from . import limits
+from .errors import RaspEvalError, RaspInputError, RaspNameError, RaspTypeError
 from .evaluate import Evaluation, to_python, token_array
 from .ir import Graph, Op
 from .lower import Const, Lowerer, SelRef, SOpRef
+from .parser import read_source
 
 # Selector elements evaluated at once; larger batches are split into chunks of about this many.
 _CHUNK_ELEMENTS = 1 << 23
@@ -41,18 +43,18 @@ class Program:
 
     @classmethod
     def from_source(cls, source: str, filename: str = "<input>") -> Program:
+        if not isinstance(filename, str):
+            raise RaspInputError(f"a program's filename must be a str, not {type(filename).__name__}")
         lowerer = Lowerer()
         lowerer.lower_source(source, filename)
         return cls(lowerer, source, filename)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Program:
+        if not isinstance(path, (str, Path)):
+            raise RaspInputError(f"load() needs a file path (str or Path), not {type(path).__name__}")
         path = Path(path)
-        try:
-            source = path.read_text()
-        except OSError as exc:
-            raise RaspInputError(f"cannot read {path}: {exc.strerror}") from None
-        return cls.from_source(source, str(path))
+        return cls.from_source(read_source(path), str(path))
 
     # ---- introspection --------------------------------------------------------------------------
 
@@ -65,6 +67,8 @@ class Program:
         return self.graph.op(self._resolve(name))
 
     def _resolve(self, name: str | None) -> int:
+        if name is not None and not isinstance(name, str):
+            raise RaspNameError(f"an output is named by a str, not {type(name).__name__}")
         name = name or self.output
         if name is None:
             raise RaspNameError(f"{self.filename}: the program binds no name, so it has no output")
@@ -87,7 +91,7 @@ class Program:
         self, batch: Sequence[Sequence[Any]], output: str | None = None, causal: bool | None = None
     ) -> list[list]:
         """`run` on many inputs at once, vectorized; inputs may differ in length."""
-        name = output or self.output
+        name = self.output if output is None else output
         return self.evaluate(batch, [name], causal)[name]
 
     def run_all(self, tokens: Sequence[Any], causal: bool | None = None) -> dict[str, list]:
@@ -105,9 +109,10 @@ class Program:
         self, batch: Sequence[Sequence[Any]], ids: dict[Any, int], causal: bool | None = None
     ) -> dict[Any, list[list]]:
         """Ops by id over a batch: {key: one list per input} for each key → op id in `ids`."""
-        causal = self.causal if causal is None else causal
+        causal = self.causal if causal is None else _flag(causal, "causal")
         ops = self.graph.schedule(list(ids.values()))
-        sequences = [list(seq) for seq in batch]
+        sequences = _sequences(batch)
+        _check_selector_work(sequences, ops)
         by_length: dict[int, list[int]] = defaultdict(list)
         for position, seq in enumerate(sequences):
             by_length[len(seq)].append(position)
@@ -122,7 +127,11 @@ class Program:
             for start in range(0, len(members), chunk):
                 part = members[start : start + chunk]
                 evaluation = Evaluation(self.graph, token_array([sequences[m] for m in part]), causal, self.sources)
-                values = evaluation.run(ops)
+                try:
+                    with limits.recursion_room():
+                        values = evaluation.run(ops)
+                except OverflowError as exc:  # a number past float range met a float
+                    raise RaspEvalError(f"a value is out of range on an input of length {length}: {exc}") from None
                 for name, op_id in ids.items():
                     array = values[op_id]
                     for row, m in zip(array, part):
@@ -153,7 +162,16 @@ class Program:
         causal: bool | None = None,
     ) -> list[list]:
         """`generate` for many prompts, one batched evaluation per step."""
-        sequences = [list(p) for p in prompts]
+        if not isinstance(max_new, int) or isinstance(max_new, bool) or max_new < 0:
+            raise RaspInputError(f"max_new must be a whole number ≥ 0, got {max_new!r}")
+        if stop is not None:
+            stop = check_token(stop)
+        if self.op(output).is_selector:
+            raise RaspTypeError(
+                f"{output or self.output} is a selector; generation appends an s-op's value, so name one with output="
+            )
+        sequences = _sequences(prompts)
+        _check_generation_work(sequences, max_new, self.graph.schedule([self._resolve(output)]))
         generated: list[list] = [[] for _ in sequences]
         active = [i for i, seq in enumerate(sequences) if seq]
         for _ in range(max_new):
@@ -169,6 +187,75 @@ class Program:
                     still.append(i)
             active = still
         return generated
+
+
+_TOKEN_TYPES = (bool, int, float, str)
+
+
+def check_token(value: Any) -> Any:
+    """A token as the evaluator takes it (numpy scalars unwrapped), or a RaspInputError saying why not."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, _TOKEN_TYPES):
+        raise RaspInputError(
+            f"a token must be a number, a string or a bool, not {type(value).__name__} ({value!r:.40})"
+        )
+    if limits.exceeds_magnitude(value):
+        raise RaspInputError(f"the token {str(value)[:20]}... is out of range (numbers must be at most about 1.8e308)")
+    return value
+
+
+def _sequences(batch: Any) -> list[list]:
+    """A batch of token sequences as lists, each token checked."""
+    if isinstance(batch, (str, bytes)) or not isinstance(batch, Sequence | np.ndarray):
+        raise RaspInputError(f"expected a list of token sequences, got {type(batch).__name__}")
+    sequences = []
+    for seq in batch:
+        if not isinstance(seq, Sequence | np.ndarray) or isinstance(seq, bytes):
+            raise RaspInputError(f"an input must be a sequence of tokens (a list or a str), not {type(seq).__name__}")
+        sequences.append([check_token(t) for t in seq])
+    return sequences
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise RaspInputError(f"{name} must be True, False or None, not {value!r:.40}")
+    return bool(value)
+
+
+def _quadratic(ops: list[Op]) -> int:
+    """Ops that cost length² per input: select, aggregate, selector_width."""
+    return sum(op.kind in ("select", "aggregate", "selector_width") for op in ops)
+
+
+def _check_generation_work(sequences: list[list], max_new: int, ops: list[Op]) -> None:
+    """Generation re-evaluates the growing sequence at every step: refuse up front when the steps together
+    would need more than MAX_SELECTOR_ELEMENTS selector entries (a stop token may end it sooner)."""
+    start = max((len(seq) for seq in sequences), default=0)
+    end = start + max_new
+    # sum of k² for k in start..end-1, in closed form
+    steps = (end - 1) * end * (2 * end - 1) // 6 - (start - 1) * start * (2 * start - 1) // 6 if max_new else 0
+    work = _quadratic(ops) * steps
+    if work > limits.MAX_SELECTOR_ELEMENTS:
+        raise RaspInputError(
+            f"generating {max_new} tokens from a prompt of {start} would need {work:,} selector entries in all, "
+            f"more than the limit of {limits.MAX_SELECTOR_ELEMENTS:,}; lower max_new, or raise the limit "
+            f"({limits.how_to_raise('MAX_SELECTOR_ELEMENTS')})"
+        )
+
+
+def _check_selector_work(sequences: list[list], ops: list[Op]) -> None:
+    """Refuse an input whose selectors need more than MAX_SELECTOR_ELEMENTS entries before evaluating it:
+    each select, aggregate and selector_width costs length² per input."""
+    quadratic = _quadratic(ops)
+    longest = max((len(seq) for seq in sequences), default=0)
+    work = quadratic * longest * longest
+    if work > limits.MAX_SELECTOR_ELEMENTS:
+        raise RaspInputError(
+            f"an input of length {longest} needs {work:,} selector entries ({quadratic} selector operations of "
+            f"{longest}² each), more than the limit of {limits.MAX_SELECTOR_ELEMENTS:,}; use shorter inputs, or "
+            f"raise the limit ({limits.how_to_raise('MAX_SELECTOR_ELEMENTS')})"
+        )
 
 
 def _rows(array: np.ndarray) -> list:

@@ -78,9 +78,10 @@ class Repl:
         try:
             module = parse_source(text, filename)
             self.lowerer.lower_source(text, filename)
-        except RaspError as error:
+        except (RaspError, MemoryError, RecursionError) as error:  # the entry is lost, the session is not
             self.lowerer.globals.names, self.lowerer.bindings, self.lowerer.mode, self.lowerer.output = snapshot
-            self.out(str(error))
+            self.lowerer.depth = 0
+            self.out(str(error) if isinstance(error, RaspError) else f"error: the entry is too large ({error!r})")
             return
         self.entries.append(text)
         for statement in module.statements:

@@ -97,7 +97,7 @@ def _compound(children: st.SearchStrategy) -> st.SearchStrategy:
         st.builds(S.UnaryOp, st.sampled_from(["-", "not"]), children),
         st.builds(S.IfExp, children, children, children),
         st.builds(S.Index, children, children),
-        st.builds(S.Lambda, st.lists(names, max_size=3).map(tuple), children),
+        st.builds(S.Lambda, st.lists(names, max_size=3, unique=True).map(tuple), children),
         st.builds(S.Call, names, st.lists(argument, max_size=3).map(tuple), keyword_args),
         st.lists(children, max_size=3).map(lambda items: S.ListLit(tuple(items))),
         st.lists(st.tuples(children, children), max_size=2).map(lambda items: S.DictLit(tuple(items))),
@@ -110,7 +110,11 @@ statements = st.one_of(
     assigns,
     st.builds(S.ExprStmt, expressions),
     st.builds(
-        S.FuncDef, names, st.lists(names, max_size=3).map(tuple), st.lists(assigns, max_size=2).map(tuple), expressions
+        S.FuncDef,
+        names,
+        st.lists(names, max_size=3, unique=True).map(tuple),
+        st.lists(assigns, max_size=2).map(tuple),
+        expressions,
     ),
     st.builds(S.Load, st.text(alphabet="abc/.'\"", max_size=8)),
     st.builds(S.Directive, names, names),

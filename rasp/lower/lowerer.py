@@ -12,11 +12,11 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from .. import scalar
+from .. import limits, scalar
 from .. import syntax as S
-from ..errors import RaspArityError, RaspError, RaspNameError, RaspTypeError, Span
+from ..errors import RaspArityError, RaspError, RaspNameError, RaspSyntaxError, RaspTypeError, Span
 from ..ir import Graph
-from ..parser import parse_source
+from ..parser import nesting_message, parse_source, read_source
 from .builtins import BuiltinCalls
 from .values import (
     BUILTIN_FUNCTIONS,
@@ -65,6 +65,9 @@ class Lowerer(BuiltinCalls):
         self.bindings: dict[str, Value] = {}  # the main file's top-level names, in binding order
         self.last_expression: Value | None = None
         self.call_stack: list[str] = []
+        self.depth = 0  # expressions being lowered, one inside another (calls included)
+        self.inlined = 0  # function bodies lowered so far
+        self._calls: dict[tuple, Value] = {}  # (function, argument values) → its value: calls are pure
         self.globals = Env()
         self._tokens = self.graph.add("tokens", names=["tokens"], vtype="any")
         self._indices = self.graph.add("indices", names=["indices"], vtype="int")
@@ -80,8 +83,9 @@ class Lowerer(BuiltinCalls):
     def lower_source(self, source: str, filename: str, main: bool = True) -> None:
         self.sources[filename] = source
         module = parse_source(source, filename)
-        for statement in module.statements:
-            self.statement(statement, self.globals, main)
+        with limits.recursion_room():
+            for statement in module.statements:
+                self.statement(statement, self.globals, main)
         if main and self.output is not None and self.output not in self.bindings:
             raise self.error(RaspNameError, f"@output names '{self.output}', which is never bound", self.output_span)
 
@@ -137,11 +141,25 @@ class Lowerer(BuiltinCalls):
         if key in self.loaded:
             return
         self.loaded.add(key)
-        self.lower_source(path.read_text(), str(path), main=False)
+        self.lower_source(read_source(path), str(path), main=False)
 
     # ---- expressions ----------------------------------------------------------------------------
 
     def expr(self, e: S.Expr, env: Env) -> Value:
+        self.enter(e)
+        try:
+            return self._expr(e, env)
+        finally:
+            self.depth -= 1
+
+    def enter(self, e: S.Expr) -> None:
+        """One level deeper; refused past MAX_NESTING (the passes after this one recurse as deep)."""
+        self.depth += 1
+        if self.depth > limits.MAX_NESTING:
+            self.depth -= 1
+            raise self.error(RaspSyntaxError, nesting_message(), e.span)
+
+    def _expr(self, e: S.Expr, env: Env) -> Value:
         if isinstance(e, (S.Number, S.String, S.Bool)):
             return Const(e.value)
         if isinstance(e, S.Name):
@@ -255,6 +273,8 @@ class Lowerer(BuiltinCalls):
     def apply_fn(self, fn: scalar.Fn, inputs: list[int], span: Span, as_sop: bool = True) -> Value:
         """The value of fn over the given s-ops: folded when it has no s-op inputs."""
         arg_types = tuple(self.graph.op(i).vtype for i in inputs)
+        if not inputs:
+            self.check_folded_size(fn, span)
         try:
             vtype = scalar.infer_type(fn, arg_types)
             if not inputs:
@@ -267,6 +287,20 @@ class Lowerer(BuiltinCalls):
             return Const(folded)
         kind = "map" if len(inputs) == 1 else "zipmap"
         return SOpRef(self.graph.add(kind, tuple(inputs), span=span, fn=fn, vtype=vtype))
+
+    def check_folded_size(self, fn: scalar.Fn, span: Span) -> None:
+        """Refuse a constant string repetition past MAX_STRING before it is built (`'ab' * 9999999999`)."""
+        if fn[0] != "*" or fn[1][0] != "lit" or fn[2][0] != "lit":
+            return
+        a, b = scalar.lit_value(fn[1]), scalar.lit_value(fn[2])
+        text, times = (a, b) if isinstance(a, str) else (b, a)
+        if isinstance(text, str) and isinstance(times, int) and len(text) * times > limits.MAX_STRING:
+            raise self.error(
+                RaspTypeError,
+                f"this string would be {len(text) * times} characters long, more than the limit of "
+                f"{limits.MAX_STRING} ({limits.how_to_raise('MAX_STRING')})",
+                span,
+            )
 
     def as_sop(self, value: Value, span: Span, what: str) -> int:
         value = self.as_operand(value, span, what)
@@ -283,6 +317,13 @@ class Lowerer(BuiltinCalls):
 
     def scalar_expr(self, e: S.Expr, params: dict[str, scalar.Fn], env: Env) -> scalar.Fn:
         """A lambda body → Fn. Its names are the parameters and constants from the enclosing scope."""
+        self.enter(e)
+        try:
+            return self._scalar_expr(e, params, env)
+        finally:
+            self.depth -= 1
+
+    def _scalar_expr(self, e: S.Expr, params: dict[str, scalar.Fn], env: Env) -> scalar.Fn:
         if isinstance(e, (S.Number, S.String, S.Bool)):
             return scalar.lit(e.value)
         if isinstance(e, (S.ListLit, S.DictLit)):
@@ -380,10 +421,29 @@ class Lowerer(BuiltinCalls):
         raise self.error(RaspTypeError, f"'{e.func}' is {_kind_of(callee)}, not a function", e.span)
 
     def call_function(self, function: Function, values: list[Value], span: Span) -> Value:
+        """The function's body inlined with these arguments. A call with the same arguments as an earlier one
+        has the same value (bodies have no side effects), so it is looked up, not inlined again: a chain of
+        functions that each call the next twice stays linear."""
+        key = (function, *map(_call_key, values))
+        if key in self._calls:
+            return self._calls[key]
+        value = self.inline(function, values, span)
+        self._calls[key] = value
+        return value
+
+    def inline(self, function: Function, values: list[Value], span: Span) -> Value:
         name = function.definition.name
         if name in self.call_stack:
             raise self.error(
                 RaspTypeError, f"{name}() calls itself; recursion cannot be unrolled into an s-op graph", span
+            )
+        self.inlined += 1
+        if self.inlined > limits.MAX_INLINED_CALLS:
+            raise self.error(
+                RaspTypeError,
+                f"inlining this call of {name}() takes the program past {limits.MAX_INLINED_CALLS} inlined function "
+                f"calls; call functions fewer times, or raise the limit ({limits.how_to_raise('MAX_INLINED_CALLS')})",
+                span,
             )
         scope = Env(parent=function.env, names=dict(zip(function.definition.params, values)))
         self.call_stack.append(name)
@@ -397,3 +457,10 @@ class Lowerer(BuiltinCalls):
             raise
         finally:
             self.call_stack.pop()
+
+
+def _call_key(value: Value) -> object:
+    """A hashable stand-in for an argument value (constants by type and value: 1, 1.0 and True differ)."""
+    if isinstance(value, Const):
+        return ("const", type(value.value).__name__, repr(value.value))
+    return value
