@@ -234,7 +234,7 @@ def accuracy_by_length(program: Program, model, inputs: list[list], held_out: se
         agreed, n = agreed + a.agreed, n + a.n
     held = [list(t) for t in held_out]
     held_acc = float(verify(program, model, inputs=held)) if held else None
-    return {"accuracy": agreed / n if n else 1.0, "held_out_accuracy": held_acc, "per_length": per_length, "n": n}
+    return {"accuracy": agreed / n if n else math.nan, "held_out_accuracy": held_acc, "per_length": per_length, "n": n}
 
 
 def weight_drift(before, after) -> dict:
