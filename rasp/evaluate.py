@@ -105,8 +105,8 @@ class Evaluation:
         return np.broadcast_to(np.arange(self.length, dtype=np.int64), (self.batch, self.length))
 
     def _constant(self, op: Op) -> np.ndarray:
-        dtype = object if isinstance(op.value, str) else None
-        return np.full((self.batch, self.length), op.value, dtype=dtype)
+        value = np.asarray(op.value, dtype=object) if isinstance(op.value, str) else scalar.int_array(op.value)
+        return np.broadcast_to(value, (self.batch, self.length))
 
     def _map(self, op: Op) -> np.ndarray:
         args = tuple(self.values[i] for i in op.inputs)
@@ -126,18 +126,39 @@ class Evaluation:
         keys = [self.values[i][:, None, :] for i in op.keys]
         queries = [self.values[i][:, :, None] for i in op.queries]
         fn = op.fn
-        direct = fn[0] in scalar.COMPARISONS and all(a.dtype != object for a in keys + queries)
         result = None
-        if not direct:
+        if all(a.dtype != object for a in keys + queries) and not scalar.may_fail(fn):
+            # Total on numbers: evaluating it on pairs causal mode never selects cannot be observed.
+            result = self.apply(op, fn, tuple(keys + queries))
+        else:
             placements = [(slice(None), None, slice(None))] * op.n_keys + [(slice(None), slice(None), None)] * len(
                 queries
             )
             result = self.tabulated(op, fn, placements)
         if result is None:
-            result = self.apply(op, fn, tuple(keys + queries))
+            return self._select_pairs(op)
         selected = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, self.length, self.length))
         if self.causal:
             selected = selected & np.tri(self.length, dtype=bool)
+        return selected
+
+    def _select_pairs(self, op: Op) -> np.ndarray:
+        """The predicate on exactly the pairs that can be selected: in causal mode only key j <= query i.
+
+        A predicate that fails at j > i (`10 // (k - q + 2)` on [5, 3]) must not fail the run: causal mode
+        never looks at those pairs.
+        """
+        if not self.causal:
+            keys = [self.values[i][:, None, :] for i in op.keys]
+            queries = [self.values[i][:, :, None] for i in op.queries]
+            result = self.apply(op, op.fn, tuple(keys + queries))
+            return np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, self.length, self.length))
+        query_at, key_at = np.tril_indices(self.length)
+        keys = [self.values[i][:, key_at] for i in op.keys]
+        queries = [self.values[i][:, query_at] for i in op.queries]
+        result = self.apply(op, op.fn, tuple(keys + queries))
+        selected = np.zeros((self.batch, self.length, self.length), dtype=bool)
+        selected[:, query_at, key_at] = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, len(key_at)))
         return selected
 
     def _selector_width(self, op: Op) -> np.ndarray:
@@ -166,12 +187,14 @@ class Evaluation:
         )
 
     def _numeric_mean(self, selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        sums = np.matmul(selected.astype(np.float64), values.astype(np.float64)[:, :, None])[:, :, 0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = sums / np.maximum(counts, 1)
-        if values.dtype != np.float64 and np.all(means == np.round(means)):
-            return means.astype(np.int64)  # whole means of integers stay integers
-        return means
+        if values.dtype != np.float64:
+            if scalar.magnitude(values) * self.length >= scalar.FLOAT_EXACT:
+                return _exact_int_mean(selected, values, counts)  # float64 sums would round
+            means = _float_mean(selected, values.astype(np.float64), counts)
+            if np.all(means == np.round(means)):
+                return means.astype(np.int64)  # whole means of integers stay integers
+            return means
+        return _float_mean(selected, values, counts)
 
     def _mean_of_objects(self, op: Op, selected: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Non-numeric values pass through when the selected ones agree; differing ones are an error."""
@@ -197,9 +220,13 @@ class Evaluation:
         )
         result = np.asarray(passed, dtype=object)
         if differing.any():
-            as_float = np.array([float(u) if isinstance(u, (int, float)) else 0.0 for u in uniques])[codes]
-            sums = np.matmul(selected.astype(np.float64), as_float[:, :, None])[:, :, 0]
-            means = sums / np.maximum(selected.sum(-1), 1)
+            numbers = [u if isinstance(u, (int, float)) else 0 for u in uniques]
+            if any(isinstance(u, int) and abs(u) > scalar.FLOAT_EXACT for u in numbers):
+                as_number = np.array(numbers + [None], dtype=object)[:-1][codes]
+                means = _exact_int_mean(selected, as_number, selected.sum(-1))
+            else:
+                as_float = np.array([float(u) for u in numbers])[codes]
+                means = _float_mean(selected, as_float, selected.sum(-1))
             result = np.where(differing, means.astype(object), result)
         return result
 
@@ -216,6 +243,32 @@ class Evaluation:
         if len(uniques) == 0:
             return np.zeros(picked.shape, dtype=values.dtype)
         return uniques[np.clip(picked, 0, len(uniques) - 1)]
+
+
+def _float_mean(selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Means of float64 values; an inf or NaN changes only the means that select it (never 0 · inf)."""
+    finite = np.isfinite(values)
+    if finite.all():
+        sums = np.matmul(selected.astype(np.float64), values[:, :, None])[:, :, 0]
+    else:
+        weights = selected.astype(np.float64)
+        sums = np.matmul(weights, np.where(finite, values, 0.0)[:, :, None])[:, :, 0]
+        kinds = np.stack([np.isnan(values), values == np.inf, values == -np.inf], axis=-1).astype(np.float64)
+        nan, pos, neg = np.moveaxis(np.matmul(weights, kinds) > 0, -1, 0)
+        sums = np.where(pos, np.inf, np.where(neg, -np.inf, sums))
+        sums = np.where(nan | (pos & neg), np.nan, sums)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / np.maximum(counts, 1)
+
+
+def _exact_int_mean(selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Means of integers too large for float64 sums: Python ints, an int when whole (as when folded)."""
+    if values.dtype != object and scalar.magnitude(values) * selected.shape[-1] < scalar.INT_LIMIT:
+        sums = np.matmul(selected.astype(np.int64), values.astype(np.int64)[:, :, None])[:, :, 0]
+    else:
+        sums = np.matmul(selected.astype(object), values.astype(object)[:, :, None])[:, :, 0]
+    divide = np.frompyfunc(lambda s, c: int(s) // c if s % c == 0 else int(s) / c, 2, 1)
+    return scalar.normalize(np.asarray(divide(sums, np.maximum(counts, 1).astype(object)), dtype=object))
 
 
 def _has_index(fn: scalar.Fn) -> bool:

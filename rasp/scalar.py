@@ -100,6 +100,19 @@ def substitute(fn: Fn, mapping: dict[int, Fn]) -> Fn:
     return (fn[0], *(substitute(f, mapping) for f in fn[1:]))
 
 
+# Operators that can fail on some numbers (a zero divisor, a missing table key, round() of inf or NaN).
+# Everything else is total on numbers (int64 arithmetic that would overflow is redone with Python ints).
+_PARTIAL = frozenset({"/", "//", "%", "index", "round"})
+
+
+def may_fail(fn: Fn) -> bool:
+    """Whether `fn` can raise EvalProblem on some numeric arguments."""
+    head = fn[0]
+    if head in ("arg", "lit"):
+        return False
+    return head in _PARTIAL or any(may_fail(f) for f in fn[1:])
+
+
 # ---- Python semantics, one value at a time ---------------------------------------------------------
 
 
@@ -179,6 +192,13 @@ def apply(fn: Fn, args: tuple) -> Any:
 # ---- numpy semantics, a whole array at a time ------------------------------------------------------
 
 
+# int64 holds integers below this exactly, with room for one addition of two of them; larger ones stay
+# Python ints (object arrays), so arithmetic on them is exact, as in constant folding.
+INT_LIMIT = 2**62
+# float64 holds every integer below this exactly; ints mixed with floats in one array must stay below it.
+FLOAT_EXACT = 2**53
+
+
 def normalize(values: np.ndarray) -> np.ndarray:
     """Give an object array the tightest dtype that holds its values exactly (int, float, bool)."""
     if values.dtype != object or values.size == 0:
@@ -187,11 +207,19 @@ def normalize(values: np.ndarray) -> np.ndarray:
     kinds = {type(v) for v in flat}
     if kinds <= {bool, np.bool_}:
         return values.astype(bool)
-    if kinds <= {int, np.int64} and all(-(2**62) < v < 2**62 for v in flat):
+    if kinds <= {int, np.int64} and all(-INT_LIMIT < v < INT_LIMIT for v in flat):
         return values.astype(np.int64)
-    if kinds <= {float, int, np.float64, np.int64}:
-        return values.astype(np.float64)
+    if kinds <= {float, int, np.float64, np.int64} and kinds & {float, np.float64}:
+        if all(-FLOAT_EXACT <= v <= FLOAT_EXACT for v in flat if type(v) in (int, np.int64)):
+            return values.astype(np.float64)
     return values
+
+
+def int_array(value: Any) -> np.ndarray:
+    """A constant as an array: ints beyond int64's exact range stay Python ints."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT_LIMIT < value < INT_LIMIT:
+        return np.array(value, dtype=object)
+    return np.array(value)
 
 
 def _numeric(a: np.ndarray) -> bool:
@@ -212,10 +240,56 @@ def _check_divisor(b: np.ndarray, op: str) -> None:
 
 
 def _merge(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Common dtype for two branches; strings and mixed kinds stay Python objects."""
-    if _numeric(x) and _numeric(y):
+    """Common dtype for two branches; strings, mixed kinds and ints a float64 would round stay Python objects."""
+    if _numeric(x) and _numeric(y) and not _rounds_ints(x, y):
         return x, y
     return x.astype(object), y.astype(object)
+
+
+def magnitude(a: np.ndarray) -> int:
+    """The largest absolute value in an integer array, as a Python int (exact)."""
+    if a.size == 0:
+        return 0
+    if a.dtype == bool:
+        return int(a.any())
+    return max(int(a.max()), -int(a.min()))
+
+
+def _is_int(a: np.ndarray) -> bool:
+    return a.dtype.kind in "iub"
+
+
+def _rounds_ints(*operands: np.ndarray) -> bool:
+    """Whether numpy would turn ints into float64s that cannot hold them (ints beside floats)."""
+    if not any(a.dtype.kind == "f" for a in operands):
+        return False
+    return any(_is_int(a) and magnitude(a) > FLOAT_EXACT for a in operands)
+
+
+def _leaves_int64(head: str, operands: list[np.ndarray]) -> bool:
+    """Whether an int64 result could leave the exact range: then Python ints compute it, exactly."""
+    if not all(_is_int(a) for a in operands):
+        return _rounds_ints(*operands)
+    if head in ("+", "-"):
+        return magnitude(operands[0]) + magnitude(operands[1]) >= INT_LIMIT
+    if head == "*":
+        return magnitude(operands[0]) * magnitude(operands[1]) >= INT_LIMIT
+    if head == "/":  # numpy divides the float64s of the ints; Python rounds the exact quotient
+        return max(magnitude(a) for a in operands) > FLOAT_EXACT
+    return False
+
+
+def _round_array(x: np.ndarray) -> np.ndarray:
+    """round() of every value: ints as they are, inf and NaN an error (as when folded), huge floats Python ints."""
+    if _is_int(x):
+        return x.astype(np.int64)
+    finite = np.isfinite(x)
+    if not finite.all():
+        _checked("round", x[~finite].flat[0].item())  # raises the folded path's EvalProblem
+    rounded = np.rint(x)
+    if rounded.size and np.abs(rounded).max() >= INT_LIMIT:
+        return normalize(np.frompyfunc(lambda v: int(round(v)), 1, 1)(x).astype(object))
+    return rounded.astype(np.int64)
 
 
 _NUMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
@@ -292,7 +366,7 @@ def apply_array(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
         return args[fn[1]]
     if head == "lit":
         value = lit_value(fn)
-        return np.array(value, dtype=object) if isinstance(value, (str, Table)) else np.array(value)
+        return np.array(value, dtype=object) if isinstance(value, (str, Table)) else int_array(value)
     if head == "index":
         table = lit_value(fn[1]) if fn[1][0] == "lit" else None
         if not isinstance(table, Table):
@@ -308,15 +382,16 @@ def apply_array(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
         return (truths[0] & truths[1]) if head == "and" else (truths[0] | truths[1])
     if head == "indicator":
         return _truth_array(operands[0]).astype(np.int64)
-    if all(_numeric(a) for a in operands) and head in _NUMPY_OPS:
+    numeric = all(_numeric(a) for a in operands)
+    if numeric and head in _NUMPY_OPS and not _leaves_int64(head, operands):
         if head in ("/", "//", "%"):
             _check_divisor(operands[1], head)
         if head in ("+", "-", "*", "/", "//", "%", "neg", "abs") and any(a.dtype == bool for a in operands):
             operands = [a.astype(np.int64) if a.dtype == bool else a for a in operands]
         with np.errstate(all="ignore"):
             return _NUMPY_OPS[head](*operands)
-    if head == "round" and all(_numeric(a) for a in operands):
-        return np.rint(operands[0]).astype(np.int64)
+    if head == "round" and numeric:
+        return _round_array(operands[0])
     # Strings, mixed kinds: Python semantics element by element.
     shape = np.broadcast_shapes(*(a.shape for a in operands))
     result = np.frompyfunc(lambda *vs: _checked(head, *vs), len(operands), 1)(*operands)
