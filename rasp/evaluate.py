@@ -7,6 +7,7 @@ whether query position i selects key position j; in causal mode only j ≤ i can
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ import numpy as np
 from . import scalar
 from .errors import RaspEvalError
 from .ir import Graph, Op
+from .match import Matching, joint_codes, split_equality
+from .match import arguments as match_arguments
 
 # Product of distinct argument values up to which a function is tabulated once and gathered.
 _TABLE_LIMIT = 1 << 16
@@ -27,6 +30,25 @@ def token_array(sequences: list[list[Any]]) -> np.ndarray:
     return scalar.normalize(array)
 
 
+class DenseValues(Mapping):
+    """Op id → value, as callers expect them: a selector kept as a Matching is built as an array when read."""
+
+    def __init__(self, values: dict[int, Any]):
+        self._values = values
+
+    def __getitem__(self, op_id: int) -> np.ndarray:
+        value = self._values[op_id]
+        if isinstance(value, Matching):
+            value = self._values[op_id] = value.dense()
+        return value
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 class Evaluation:
     """Evaluates the ops of one graph on one batch of equal-length inputs, caching as it goes."""
 
@@ -35,7 +57,7 @@ class Evaluation:
         self.tokens = tokens
         self.causal = causal
         self.batch, self.length = tokens.shape
-        self.values: dict[int, np.ndarray] = {}
+        self.values: dict[int, Any] = {}  # an s-op's array; a selector's dense array or its Matching
         self._codes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._unordered: set[int] = set()  # s-ops whose values cannot be ordered (e.g. str and int)
         self.sources = sources or {}
@@ -44,11 +66,15 @@ class Evaluation:
         source = self.sources.get(op.span.file) if op.span else None
         return RaspEvalError(f"{message} (in {op.label})", op.span, source)
 
-    def run(self, ops: list[Op]) -> dict[int, np.ndarray]:
+    def run(self, ops: list[Op]) -> DenseValues:
         for op in ops:
             if op.id not in self.values:
                 self.values[op.id] = getattr(self, f"_{op.kind}")(op)
-        return self.values
+        return DenseValues(self.values)
+
+    def dense(self, op_id: int) -> np.ndarray:
+        """A selector as its B × N × N boolean array (built from a Matching when it is one)."""
+        return DenseValues(self.values)[op_id]
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -122,37 +148,39 @@ class Evaluation:
 
     _zipmap = _map
 
-    def _select(self, op: Op) -> np.ndarray:
+    def _select(self, op: Op) -> np.ndarray | Matching:
+        matching = self._matching(op)
+        if matching is not None:
+            return matching
         keys = [self.values[i][:, None, :] for i in op.keys]
         queries = [self.values[i][:, :, None] for i in op.queries]
-        fn = op.fn
+        args = tuple(keys + queries)
         result = None
-        if all(a.dtype != object for a in keys + queries) and not scalar.may_fail(fn):
-            # Total on numbers: evaluating it on pairs causal mode never selects cannot be observed.
-            result = self.apply(op, fn, tuple(keys + queries))
+        if all(a.dtype != object for a in args) and not scalar.may_fail(op.fn):
+            result = self.apply(op, op.fn, args)  # total on numbers: pairs j > i cannot fail it
         else:
             placements = [(slice(None), None, slice(None))] * op.n_keys + [(slice(None), slice(None), None)] * len(
                 queries
             )
-            result = self.tabulated(op, fn, placements)
-        if result is None:
-            return self._select_pairs(op)
+            result = self.tabulated(op, op.fn, placements)
+        if result is None and self.causal:
+            try:
+                result = scalar.apply_array(op.fn, args)
+            except scalar.EvalProblem:
+                return self._select_pairs(op)  # it failed somewhere: maybe only at pairs j > i
+        elif result is None:
+            result = self.apply(op, op.fn, args)
         selected = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, self.length, self.length))
         if self.causal:
             selected = selected & np.tri(self.length, dtype=bool)
         return selected
 
     def _select_pairs(self, op: Op) -> np.ndarray:
-        """The predicate on exactly the pairs that can be selected: in causal mode only key j <= query i.
+        """A causal select evaluated on exactly the pairs it can select, key j <= query i.
 
-        A predicate that fails at j > i (`10 // (k - q + 2)` on [5, 3]) must not fail the run: causal mode
-        never looks at those pairs.
+        A predicate that fails only at j > i (`10 // (k - q + 2)` on [5, 3]) must not fail the run: causal
+        mode never looks at those pairs. Only reached when evaluating every pair failed somewhere.
         """
-        if not self.causal:
-            keys = [self.values[i][:, None, :] for i in op.keys]
-            queries = [self.values[i][:, :, None] for i in op.queries]
-            result = self.apply(op, op.fn, tuple(keys + queries))
-            return np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, self.length, self.length))
         query_at, key_at = np.tril_indices(self.length)
         keys = [self.values[i][:, key_at] for i in op.keys]
         queries = [self.values[i][:, query_at] for i in op.queries]
@@ -161,20 +189,58 @@ class Evaluation:
         selected[:, query_at, key_at] = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, len(key_at)))
         return selected
 
+    def _matching(self, op: Op) -> Matching | None:
+        """The select as a Matching when its predicate is an equality of key values and query values."""
+        sides = split_equality(op.fn, op.n_keys)
+        if sides is None:
+            return None
+        key, query = None, None
+        try:
+            for key_fn, query_fn in sides:
+                codes = joint_codes(self._side(op, key_fn), self._side(op, query_fn))
+                if codes is None:
+                    return None
+                key, query = codes if key is None else _combine((key, query), codes)
+        except scalar.EvalProblem:
+            return None  # the dense path reports it where it is (or skips it, at j > i in causal mode)
+        return Matching(key, query, self.causal)
+
+    def _side(self, op: Op, fn: scalar.Fn) -> np.ndarray:
+        """One side of an equality predicate, at every position (B × N): it reads only keys or only queries."""
+        used = sorted(match_arguments(fn))
+        args: list[Any] = [None] * len(op.inputs)
+        if len(used) == 1 and self.values[op.inputs[used[0]]].dtype == object:
+            uniques, codes = self.codes(op.inputs[used[0]])  # apply it once per distinct value
+            args[used[0]] = scalar.normalize(uniques) if uniques.dtype == object else uniques
+            table = np.broadcast_to(np.asarray(scalar.apply_array(fn, tuple(args))), uniques.shape)
+            return scalar.normalize(table[codes]) if table.dtype == object else table[codes]
+        for i in used:
+            args[i] = self.values[op.inputs[i]]
+        result = np.asarray(scalar.apply_array(fn, tuple(args)))
+        return np.broadcast_to(result, (self.batch, self.length))
+
     def _selector_width(self, op: Op) -> np.ndarray:
-        return self.values[op.inputs[0]].sum(axis=-1, dtype=np.int64)
+        selected = self.values[op.inputs[0]]
+        if isinstance(selected, Matching):
+            return selected.count
+        return selected.sum(axis=-1, dtype=np.int64)
 
     def _aggregate(self, op: Op) -> np.ndarray:
-        selected = self.values[op.inputs[0]]
         values = self.values[op.inputs[1]]
-        counts = selected.sum(axis=-1)
-        empty = counts == 0
-        if op.reduce == "mean" and values.dtype != object:
-            result = self._numeric_mean(selected, values, counts)
-        elif op.reduce == "mean":
-            result = self._mean_of_objects(op, selected, values)
+        matching = self.values[op.inputs[0]]
+        result = self._aggregate_matching(op, matching, values) if isinstance(matching, Matching) else None
+        if result is not None:
+            empty = matching.count == 0
         else:
-            result = self._extreme(op, selected, values)
+            selected = self.dense(op.inputs[0])
+            counts = selected.sum(axis=-1)
+            empty = counts == 0
+            if op.reduce == "mean" and values.dtype != object:
+                result = self._numeric_mean(selected, values, counts)
+            elif op.reduce == "mean":
+                result = self._mean_of_objects(op, selected, values)
+            else:
+                result = self._extreme(op, selected, values)
         if not empty.any():
             return result
         default = np.asarray(op.value, dtype=object if isinstance(op.value, str) else None)
@@ -185,6 +251,34 @@ class Evaluation:
             if result.dtype == object
             else np.where(empty, default, result)
         )
+
+    def _aggregate_matching(self, op: Op, matching: Matching, values: np.ndarray) -> np.ndarray | None:
+        """The aggregate over a Matching, with the dense path's results; None where it needs the dense path."""
+        counts = matching.count
+        if op.reduce != "mean" or values.dtype == object:
+            uniques, codes = self.codes(op.inputs[1])
+            if op.reduce != "mean":
+                if op.inputs[1] in self._unordered:
+                    raise self.fail(op, f"reduce={op.reduce!r} over values that cannot be ordered")
+                picked = matching.extreme(codes, len(uniques), op.reduce)
+                return uniques[np.clip(picked, 0, len(uniques) - 1)]
+            low = matching.extreme(codes, len(uniques), "min")
+            high = matching.extreme(codes, len(uniques), "max")
+            if np.any(high > low):
+                return None  # differing values: a numeric mean or an error, as the dense path says
+            return np.asarray(uniques[np.clip(high, 0, None)], dtype=object)
+        if values.dtype == np.float64 or values.dtype.kind not in "iub":
+            if np.any(counts > 1):
+                return None
+            return np.where(counts == 1, matching.picked(values), 0.0)  # one selected value: itself
+        if scalar.magnitude(values) * self.length >= scalar.FLOAT_EXACT or values.size * scalar.magnitude(
+            values
+        ) >= scalar.INT_LIMIT:
+            return None
+        means = matching.sums(values) / np.maximum(counts, 1)
+        if np.all(means == np.round(means)):
+            return means.astype(np.int64)  # whole means of integers stay integers, as in _numeric_mean
+        return means
 
     def _numeric_mean(self, selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
         if values.dtype != np.float64:
@@ -243,6 +337,16 @@ class Evaluation:
         if len(uniques) == 0:
             return np.zeros(picked.shape, dtype=values.dtype)
         return uniques[np.clip(picked, 0, len(uniques) - 1)]
+
+
+def _combine(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]):
+    """Codes of pairs: equal iff both codes are equal (a conjunction of equalities)."""
+    size = int(max(second[0].max(), second[1].max())) + 1
+    pairs = [a * size + b for a, b in zip(first, second)]
+    both = np.concatenate(pairs, axis=0)
+    _, codes = np.unique(both, return_inverse=True)
+    codes = codes.reshape(both.shape)
+    return codes[: len(pairs[0])], codes[len(pairs[0]) :]
 
 
 def _float_mean(selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
