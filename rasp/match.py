@@ -67,6 +67,11 @@ def joint_codes(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.n
         if any(a.dtype.kind in "iu" and scalar.magnitude(a) > scalar.FLOAT_EXACT for a in (keys, queries)):
             return None
     both = np.concatenate([keys, queries], axis=0)
+    if both.dtype.kind in "iub":  # integers in a short range are their own codes: no sort
+        low, high = int(both.min()), int(both.max())
+        if high - low <= 4 * both.size:
+            codes = both.astype(np.int64) - low
+            return codes[: len(keys)], codes[len(keys) :]
     uniques, codes, _ = scalar.unique_codes(both)
     if uniques.dtype == object and any(isinstance(v, float) and v != v for v in uniques):
         return None

@@ -203,12 +203,16 @@ def normalize(values: np.ndarray) -> np.ndarray:
     """Give an object array the tightest dtype that holds its values exactly (int, float, bool)."""
     if values.dtype != object or values.size == 0:
         return values
-    flat = values.ravel()
-    kinds = {type(v) for v in flat}
+    flat = values.ravel().tolist()
+    kinds = set(map(type, flat))
     if kinds <= {bool, np.bool_}:
         return values.astype(bool)
-    if kinds <= {int, np.int64} and all(-INT_LIMIT < v < INT_LIMIT for v in flat):
-        return values.astype(np.int64)
+    if kinds <= {int, np.int64}:
+        try:
+            as_int = values.astype(np.int64)
+        except OverflowError:
+            return values
+        return as_int if -INT_LIMIT < as_int.min() and as_int.max() < INT_LIMIT else values
     if kinds <= {float, int, np.float64, np.int64} and kinds & {float, np.float64}:
         if all(-FLOAT_EXACT <= v <= FLOAT_EXACT for v in flat if type(v) in (int, np.int64)):
             return values.astype(np.float64)
