@@ -33,9 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from reference import reference_run, same_value  # noqa: E402
-
 import numpy as np  # noqa: E402
+from reference import reference_run, same_value  # noqa: E402
 
 import rasp  # noqa: E402
 from rasp.program import _CHUNK_ELEMENTS  # noqa: E402
@@ -183,7 +182,7 @@ def lower_bound(program: rasp.Program, batch_size: int, n: int, repeats: int = 3
     selected = np.empty((chunk, n, n), dtype=bool)
 
     def run() -> None:
-        for start in range(0, batch_size, chunk):
+        for _chunk in range(0, batch_size, chunk):
             for _ in range(selects):
                 np.equal(keys, queries, out=selected)
             for _ in range(reductions):

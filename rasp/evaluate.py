@@ -15,7 +15,7 @@ import numpy as np
 from . import scalar
 from .errors import RaspEvalError
 from .ir import Graph, Op
-from .match import Matching, joint_codes, split_equality
+from .match import Matching, joint_codes, split_equality, value_codes
 from .match import arguments as match_arguments
 
 # Product of distinct argument values up to which a function is tabulated once and gathered.
@@ -60,6 +60,7 @@ class Evaluation:
         self.values: dict[int, Any] = {}  # an s-op's array; a selector's dense array or its Matching
         self._codes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._unordered: set[int] = set()  # s-ops whose values cannot be ordered (e.g. str and int)
+        self._derived: dict[tuple[str, int], np.ndarray] = {}  # per selector: counts, float weights
         self.sources = sources or {}
 
     def fail(self, op: Op, message: str) -> RaspEvalError:
@@ -156,8 +157,9 @@ class Evaluation:
         queries = [self.values[i][:, :, None] for i in op.queries]
         args = tuple(keys + queries)
         result = None
-        if all(a.dtype != object for a in args) and not scalar.may_fail(op.fn):
-            result = self.apply(op, op.fn, args)  # total on numbers: pairs j > i cannot fail it
+        fn, hoisted = self._hoist(op, op.fn, args)
+        if all(a.dtype != object for a in hoisted) and not scalar.may_fail(fn):
+            result = self.apply(op, fn, hoisted)  # total on numbers: pairs j > i cannot fail it
         else:
             placements = [(slice(None), None, slice(None))] * op.n_keys + [(slice(None), slice(None), None)] * len(
                 queries
@@ -165,15 +167,43 @@ class Evaluation:
             result = self.tabulated(op, op.fn, placements)
         if result is None and self.causal:
             try:
-                result = scalar.apply_array(op.fn, args)
+                result = scalar.apply_array(fn, hoisted)
             except scalar.EvalProblem:
                 return self._select_pairs(op)  # it failed somewhere: maybe only at pairs j > i
         elif result is None:
-            result = self.apply(op, op.fn, args)
+            result = self.apply(op, fn, hoisted)
         selected = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, self.length, self.length))
         if self.causal:
             selected = selected & np.tri(self.length, dtype=bool)
         return selected
+
+    def _hoist(self, op: Op, fn: scalar.Fn, args: tuple[np.ndarray, ...]) -> tuple[scalar.Fn, tuple]:
+        """`fn` with each part that reads one object-valued argument (`q == ">"`) replaced by a new argument:
+        that part applied once per distinct value and gathered, so the pairs see numbers, not objects."""
+        extra: list[np.ndarray] = []
+
+        def walk(f: scalar.Fn) -> scalar.Fn:
+            if f[0] in ("arg", "lit"):
+                return f
+            used = match_arguments(f)
+            if len(used) == 1 and args[next(iter(used))].dtype == object:
+                i = next(iter(used))
+                uniques, codes = self.codes(op.inputs[i])
+                grid: list[Any] = [None] * len(args)
+                grid[i] = scalar.normalize(uniques) if uniques.dtype == object else uniques
+                try:
+                    table = np.broadcast_to(np.asarray(scalar.apply_array(f, tuple(grid))), uniques.shape)
+                except scalar.EvalProblem:
+                    return f  # fails on some value: leave it to the pairs, where a failure is real
+                table = scalar.normalize(table) if table.dtype == object else table
+                extra.append(table[codes].reshape(args[i].shape))
+                return ("arg", len(args) + len(extra) - 1)
+            return (f[0], *(walk(g) for g in f[1:]))
+
+        if all(a.dtype != object for a in args):
+            return fn, args
+        hoisted = walk(fn)
+        return hoisted, args + tuple(extra)
 
     def _select_pairs(self, op: Op) -> np.ndarray:
         """A causal select evaluated on exactly the pairs it can select, key j <= query i.
@@ -188,6 +218,24 @@ class Evaluation:
         selected = np.zeros((self.batch, self.length, self.length), dtype=bool)
         selected[:, query_at, key_at] = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, len(key_at)))
         return selected
+
+    def counts(self, selector: int) -> np.ndarray:
+        """How many keys each query selects (cached: aggregates over one selector share it)."""
+        key = ("counts", selector)
+        if key not in self._derived:
+            self._derived[key] = np.count_nonzero(self.dense(selector), axis=-1)
+        return self._derived[key]
+
+    def weights(self, selector: int) -> np.ndarray:
+        """The selector as float64 0/1, the matmul operand of numeric means (cached, like counts)."""
+        key = ("weights", selector)
+        if key in self._derived:
+            return self._derived[key]
+        weights = self.dense(selector).astype(np.float64)
+        readers = [self.graph.op(i) for i in self.graph.nx.successors(selector)]
+        if sum(r.kind == "aggregate" and r.reduce == "mean" for r in readers) > 1:  # B·N² floats: keep if shared
+            self._derived[key] = weights
+        return weights
 
     def _matching(self, op: Op) -> Matching | None:
         """The select as a Matching when its predicate is an equality of key values and query values."""
@@ -205,25 +253,29 @@ class Evaluation:
             return None  # the dense path reports it where it is (or skips it, at j > i in causal mode)
         return Matching(key, query, self.causal)
 
-    def _side(self, op: Op, fn: scalar.Fn) -> np.ndarray:
-        """One side of an equality predicate, at every position (B × N): it reads only keys or only queries."""
+    def _side(self, op: Op, fn: scalar.Fn) -> tuple[np.ndarray, np.ndarray]:
+        """One side of an equality predicate (it reads only keys or only queries) at every position, coded:
+        its distinct values and each position's index among them."""
         used = sorted(match_arguments(fn))
         args: list[Any] = [None] * len(op.inputs)
-        if len(used) == 1 and self.values[op.inputs[used[0]]].dtype == object:
-            uniques, codes = self.codes(op.inputs[used[0]])  # apply it once per distinct value
-            args[used[0]] = scalar.normalize(uniques) if uniques.dtype == object else uniques
+        if len(used) <= 1:  # apply it once per distinct value of its argument
+            uniques, codes = np.zeros(1), np.zeros((self.batch, self.length), dtype=np.int64)
+            if used:
+                uniques, codes = self.codes(op.inputs[used[0]])
+                args[used[0]] = scalar.normalize(uniques) if uniques.dtype == object else uniques
             table = np.broadcast_to(np.asarray(scalar.apply_array(fn, tuple(args))), uniques.shape)
-            return scalar.normalize(table[codes]) if table.dtype == object else table[codes]
+            table_values, table_codes = value_codes(scalar.normalize(table) if table.dtype == object else table)
+            return table_values, table_codes[codes]
         for i in used:
             args[i] = self.values[op.inputs[i]]
         result = np.asarray(scalar.apply_array(fn, tuple(args)))
-        return np.broadcast_to(result, (self.batch, self.length))
+        return value_codes(np.broadcast_to(result, (self.batch, self.length)))
 
     def _selector_width(self, op: Op) -> np.ndarray:
         selected = self.values[op.inputs[0]]
         if isinstance(selected, Matching):
             return selected.count
-        return selected.sum(axis=-1, dtype=np.int64)
+        return self.counts(op.inputs[0]).astype(np.int64)
 
     def _aggregate(self, op: Op) -> np.ndarray:
         values = self.values[op.inputs[1]]
@@ -233,10 +285,10 @@ class Evaluation:
             empty = matching.count == 0
         else:
             selected = self.dense(op.inputs[0])
-            counts = selected.sum(axis=-1)
+            counts = self.counts(op.inputs[0])
             empty = counts == 0
             if op.reduce == "mean" and values.dtype != object:
-                result = self._numeric_mean(selected, values, counts)
+                result = self._numeric_mean(op.inputs[0], values, counts)
             elif op.reduce == "mean":
                 result = self._mean_of_objects(op, selected, values)
             else:
@@ -271,24 +323,25 @@ class Evaluation:
             if np.any(counts > 1):
                 return None
             return np.where(counts == 1, matching.picked(values), 0.0)  # one selected value: itself
-        if scalar.magnitude(values) * self.length >= scalar.FLOAT_EXACT or values.size * scalar.magnitude(
-            values
-        ) >= scalar.INT_LIMIT:
+        if (
+            scalar.magnitude(values) * self.length >= scalar.FLOAT_EXACT
+            or values.size * scalar.magnitude(values) >= scalar.INT_LIMIT
+        ):
             return None
         means = matching.sums(values) / np.maximum(counts, 1)
         if np.all(means == np.round(means)):
             return means.astype(np.int64)  # whole means of integers stay integers, as in _numeric_mean
         return means
 
-    def _numeric_mean(self, selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    def _numeric_mean(self, selector: int, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
         if values.dtype != np.float64:
             if scalar.magnitude(values) * self.length >= scalar.FLOAT_EXACT:
-                return _exact_int_mean(selected, values, counts)  # float64 sums would round
-            means = _float_mean(selected, values.astype(np.float64), counts)
+                return _exact_int_mean(self.dense(selector), values, counts)  # float64 sums would round
+            means = _float_mean(self.weights(selector), values.astype(np.float64), counts)
             if np.all(means == np.round(means)):
                 return means.astype(np.int64)  # whole means of integers stay integers
             return means
-        return _float_mean(selected, values, counts)
+        return _float_mean(self.weights(selector), values, counts)
 
     def _mean_of_objects(self, op: Op, selected: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Non-numeric values pass through when the selected ones agree; differing ones are an error."""
@@ -320,7 +373,7 @@ class Evaluation:
                 means = _exact_int_mean(selected, as_number, selected.sum(-1))
             else:
                 as_float = np.array([float(u) for u in numbers])[codes]
-                means = _float_mean(selected, as_float, selected.sum(-1))
+                means = _float_mean(selected.astype(np.float64), as_float, selected.sum(-1))
             result = np.where(differing, means.astype(object), result)
         return result
 
@@ -330,10 +383,11 @@ class Evaluation:
             raise self.fail(
                 op, f"reduce={op.reduce!r} over values that cannot be ordered ({', '.join(map(repr, uniques[:4]))})"
             )
+        small = codes.astype(np.int16) if len(uniques) < 2**15 - 1 else codes  # a quarter of the memory traffic
         if op.reduce == "max":
-            picked = np.where(selected, codes[:, None, :], -1).max(axis=-1)
+            picked = np.where(selected, small[:, None, :], small.dtype.type(-1)).max(axis=-1)
         else:
-            picked = np.where(selected, codes[:, None, :], len(uniques)).min(axis=-1)
+            picked = np.where(selected, small[:, None, :], small.dtype.type(len(uniques))).min(axis=-1)
         if len(uniques) == 0:
             return np.zeros(picked.shape, dtype=values.dtype)
         return uniques[np.clip(picked, 0, len(uniques) - 1)]
@@ -349,13 +403,13 @@ def _combine(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.
     return codes[: len(pairs[0])], codes[len(pairs[0]) :]
 
 
-def _float_mean(selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Means of float64 values; an inf or NaN changes only the means that select it (never 0 · inf)."""
+def _float_mean(weights: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Means of float64 values (weights: the selector as 0.0/1.0); an inf or NaN changes only the means that
+    select it (never 0 · inf)."""
     finite = np.isfinite(values)
     if finite.all():
-        sums = np.matmul(selected.astype(np.float64), values[:, :, None])[:, :, 0]
+        sums = np.matmul(weights, values[:, :, None])[:, :, 0]
     else:
-        weights = selected.astype(np.float64)
         sums = np.matmul(weights, np.where(finite, values, 0.0)[:, :, None])[:, :, 0]
         kinds = np.stack([np.isnan(values), values == np.inf, values == -np.inf], axis=-1).astype(np.float64)
         nan, pos, neg = np.moveaxis(np.matmul(weights, kinds) > 0, -1, 0)
@@ -386,7 +440,10 @@ def to_python(values: np.ndarray) -> list:
     if values.dtype == np.float64:
         return [int(v) if v.is_integer() else v for v in values.tolist()]
     if values.dtype == object:
-        return [_plain(v) for v in values.tolist()]
+        items = values.tolist()
+        if set(map(type, items)) <= {str, int, bool}:
+            return items  # plain already (the common case: tokens and strings)
+        return [_plain(v) for v in items]
     return values.tolist()
 
 

@@ -52,30 +52,38 @@ def split_equality(fn: Fn, n_keys: int) -> list[tuple[Fn, Fn]] | None:
     return None
 
 
-def joint_codes(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Codes in one space for two B × N arrays: equal codes iff the values are equal in Python.
+def value_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (no two equal) and each position's index among them; integers in a short range are
+    their own codes (no sort)."""
+    if values.dtype.kind in "iub" and values.size:
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * values.size:
+            return np.arange(low, high + 1), values.astype(np.int64) - low
+    uniques, codes, _ = scalar.unique_codes(values)
+    return uniques, codes
 
+
+def joint_codes(
+    keys: tuple[np.ndarray, np.ndarray], queries: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes in one space for two coded arrays (distinct values, codes): equal iff equal in Python.
+
+    Only the distinct values are compared, so strings cost one sort of a few values, not of B × N.
     None when numpy's equality could differ from Python's (NaN, or ints a float64 would round).
     """
-    if keys.dtype != queries.dtype and (keys.dtype == object or queries.dtype == object):
-        keys, queries = keys.astype(object), queries.astype(object)
-    for a in (keys, queries):
-        if a.dtype.kind == "f" and np.isnan(a).any():
-            return None
-    kinds = {keys.dtype.kind, queries.dtype.kind}
-    if "f" in kinds and kinds & {"i", "u"}:
-        if any(a.dtype.kind in "iu" and scalar.magnitude(a) > scalar.FLOAT_EXACT for a in (keys, queries)):
-            return None
-    both = np.concatenate([keys, queries], axis=0)
-    if both.dtype.kind in "iub":  # integers in a short range are their own codes: no sort
-        low, high = int(both.min()), int(both.max())
-        if high - low <= 4 * both.size:
-            codes = both.astype(np.int64) - low
-            return codes[: len(keys)], codes[len(keys) :]
-    uniques, codes, _ = scalar.unique_codes(both)
-    if uniques.dtype == object and any(isinstance(v, float) and v != v for v in uniques):
+    (key_values, key_codes), (query_values, query_codes) = keys, queries
+    if key_values.dtype != query_values.dtype and object in (key_values.dtype, query_values.dtype):
+        key_values, query_values = key_values.astype(object), query_values.astype(object)
+    both = np.concatenate([key_values, query_values])
+    if both.dtype.kind == "f" and np.isnan(both).any():
         return None
-    return codes[: len(keys)], codes[len(keys) :]
+    if both.dtype == object and any(isinstance(v, float) and v != v for v in both):
+        return None
+    kinds = {key_values.dtype.kind, query_values.dtype.kind}
+    if "f" in kinds and kinds & {"i", "u"} and scalar.magnitude(both.astype(object)) > scalar.FLOAT_EXACT:
+        return None
+    _, codes, _ = scalar.unique_codes(both)
+    return codes[: len(key_values)][key_codes], codes[len(key_values) :][query_codes]
 
 
 class Matching:

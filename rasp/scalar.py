@@ -322,14 +322,22 @@ def unique_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     Sorted when the values can be ordered (then codes compare like the values); values that cannot be
     ordered (str and int together) keep first-seen order.
     """
-    try:
+    if values.dtype != object:
         uniques, inverse = np.unique(values, return_inverse=True)
         return uniques, inverse.reshape(values.shape), True
+    # Python objects: one dict pass (sorting B × N strings would compare them O(n log n) times), then
+    # the few distinct values sorted when they can be.
+    flat = values.ravel().tolist()
+    seen = {v: i for i, v in enumerate(dict.fromkeys(flat))}  # first-seen order; equal values share a key
+    inverse = np.fromiter(map(seen.__getitem__, flat), np.int64, len(flat))
+    uniques = np.array(list(seen) + [None], dtype=object)[:-1]
+    try:
+        rank = np.argsort(uniques)
     except TypeError:
-        seen: dict[Any, int] = {}
-        inverse = np.array([seen.setdefault(v, len(seen)) for v in values.ravel()], dtype=np.int64)
-        uniques = np.array(list(seen) + [None], dtype=object)[:-1]
         return uniques, inverse.reshape(values.shape), False
+    position = np.empty(len(rank), dtype=np.int64)
+    position[rank] = np.arange(len(rank))
+    return uniques[rank], position[inverse].reshape(values.shape), True
 
 
 def _index_array(table: Table, keys: np.ndarray) -> np.ndarray:
