@@ -3,6 +3,10 @@
 Every sequence in a call has the same length (`Program.run_batch` groups ragged batches by length, so
 no padding value ever reaches a program and nothing needs masking). Selector entry [b, i, j] says
 whether query position i selects key position j; in causal mode only j ≤ i can be selected.
+
+Equality selectors are kept as a `Matching` (rasp/match.py) and aggregated without the B × N × N array.
+Numbers follow Python: ints beyond int64's exact range become Python ints (as constant folding has them),
+a mean with an inf or NaN changes only the positions that select it, and round() of inf/NaN is an error.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import scalar
+from . import exact, scalar
 from .errors import RaspEvalError
 from .ir import Graph, Op
-from .match import Matching, joint_codes, split_equality, value_codes
+from .match import Matching, combine_codes, joint_codes, split_equality, value_codes
 from .match import arguments as match_arguments
 
 # Product of distinct argument values up to which a function is tabulated once and gathered.
@@ -27,7 +31,7 @@ def token_array(sequences: list[list[Any]]) -> np.ndarray:
     array = np.empty((len(sequences), len(sequences[0]) if sequences else 0), dtype=object)
     for b, seq in enumerate(sequences):
         array[b, :] = seq
-    return scalar.normalize(array)
+    return exact.normalize(array)
 
 
 class DenseValues(Mapping):
@@ -82,7 +86,7 @@ class Evaluation:
     def codes(self, op_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Sorted distinct values of an s-op and, per position, the index of its value among them."""
         if op_id not in self._codes:
-            uniques, codes, ordered = scalar.unique_codes(self.values[op_id])
+            uniques, codes, ordered = exact.unique_codes(self.values[op_id])
             if not ordered:
                 self._unordered.add(op_id)
             self._codes[op_id] = (uniques, codes)
@@ -106,9 +110,7 @@ class Evaluation:
         for axis, (uniques, _) in enumerate(tables):
             shape = [1] * axes
             shape[axis] = len(uniques)
-            grids.append(
-                scalar.normalize(uniques.reshape(shape)) if uniques.dtype == object else uniques.reshape(shape)
-            )
+            grids.append(exact.normalize(uniques.reshape(shape)) if uniques.dtype == object else uniques.reshape(shape))
         try:
             table = np.asarray(scalar.apply_array(fn, tuple(grids)))
         except scalar.EvalProblem:
@@ -132,7 +134,7 @@ class Evaluation:
         return np.broadcast_to(np.arange(self.length, dtype=np.int64), (self.batch, self.length))
 
     def _constant(self, op: Op) -> np.ndarray:
-        value = np.asarray(op.value, dtype=object) if isinstance(op.value, str) else scalar.int_array(op.value)
+        value = np.asarray(op.value, dtype=object) if isinstance(op.value, str) else exact.int_array(op.value)
         return np.broadcast_to(value, (self.batch, self.length))
 
     def _map(self, op: Op) -> np.ndarray:
@@ -144,7 +146,7 @@ class Evaluation:
             result = self.apply(op, op.fn, args)
         # A table over all value combinations may mix kinds that never meet at one position: keep the
         # tightest dtype of the values that do occur, so later ops stay vectorized.
-        result = scalar.normalize(result) if result.dtype == object else result
+        result = exact.normalize(result) if result.dtype == object else result
         return np.broadcast_to(result, (self.batch, self.length))
 
     _zipmap = _map
@@ -190,12 +192,12 @@ class Evaluation:
                 i = next(iter(used))
                 uniques, codes = self.codes(op.inputs[i])
                 grid: list[Any] = [None] * len(args)
-                grid[i] = scalar.normalize(uniques) if uniques.dtype == object else uniques
+                grid[i] = exact.normalize(uniques) if uniques.dtype == object else uniques
                 try:
                     table = np.broadcast_to(np.asarray(scalar.apply_array(f, tuple(grid))), uniques.shape)
                 except scalar.EvalProblem:
                     return f  # fails on some value: leave it to the pairs, where a failure is real
-                table = scalar.normalize(table) if table.dtype == object else table
+                table = exact.normalize(table) if table.dtype == object else table
                 extra.append(table[codes].reshape(args[i].shape))
                 return ("arg", len(args) + len(extra) - 1)
             return (f[0], *(walk(g) for g in f[1:]))
@@ -248,7 +250,7 @@ class Evaluation:
                 codes = joint_codes(self._side(op, key_fn), self._side(op, query_fn))
                 if codes is None:
                     return None
-                key, query = codes if key is None else _combine((key, query), codes)
+                key, query = codes if key is None else combine_codes((key, query), codes)
         except scalar.EvalProblem:
             return None  # the dense path reports it where it is (or skips it, at j > i in causal mode)
         return Matching(key, query, self.causal)
@@ -262,9 +264,9 @@ class Evaluation:
             uniques, codes = np.zeros(1), np.zeros((self.batch, self.length), dtype=np.int64)
             if used:
                 uniques, codes = self.codes(op.inputs[used[0]])
-                args[used[0]] = scalar.normalize(uniques) if uniques.dtype == object else uniques
+                args[used[0]] = exact.normalize(uniques) if uniques.dtype == object else uniques
             table = np.broadcast_to(np.asarray(scalar.apply_array(fn, tuple(args))), uniques.shape)
-            table_values, table_codes = value_codes(scalar.normalize(table) if table.dtype == object else table)
+            table_values, table_codes = value_codes(exact.normalize(table) if table.dtype == object else table)
             return table_values, table_codes[codes]
         for i in used:
             args[i] = self.values[op.inputs[i]]
@@ -299,7 +301,7 @@ class Evaluation:
         if result.dtype == object or default.dtype == object:
             result, default = result.astype(object), default.astype(object)
         return (
-            scalar.normalize(np.where(empty, default, result))
+            exact.normalize(np.where(empty, default, result))
             if result.dtype == object
             else np.where(empty, default, result)
         )
@@ -324,8 +326,8 @@ class Evaluation:
                 return None
             return np.where(counts == 1, matching.picked(values), 0.0)  # one selected value: itself
         if (
-            scalar.magnitude(values) * self.length >= scalar.FLOAT_EXACT
-            or values.size * scalar.magnitude(values) >= scalar.INT_LIMIT
+            exact.magnitude(values) * self.length >= exact.FLOAT_EXACT
+            or values.size * exact.magnitude(values) >= exact.INT_LIMIT
         ):
             return None
         means = matching.sums(values) / np.maximum(counts, 1)
@@ -335,7 +337,7 @@ class Evaluation:
 
     def _numeric_mean(self, selector: int, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
         if values.dtype != np.float64:
-            if scalar.magnitude(values) * self.length >= scalar.FLOAT_EXACT:
+            if exact.magnitude(values) * self.length >= exact.FLOAT_EXACT:
                 return _exact_int_mean(self.dense(selector), values, counts)  # float64 sums would round
             means = _float_mean(self.weights(selector), values.astype(np.float64), counts)
             if np.all(means == np.round(means)):
@@ -368,7 +370,7 @@ class Evaluation:
         result = np.asarray(passed, dtype=object)
         if differing.any():
             numbers = [u if isinstance(u, (int, float)) else 0 for u in uniques]
-            if any(isinstance(u, int) and abs(u) > scalar.FLOAT_EXACT for u in numbers):
+            if any(isinstance(u, int) and abs(u) > exact.FLOAT_EXACT for u in numbers):
                 as_number = np.array(numbers + [None], dtype=object)[:-1][codes]
                 means = _exact_int_mean(selected, as_number, selected.sum(-1))
             else:
@@ -393,16 +395,6 @@ class Evaluation:
         return uniques[np.clip(picked, 0, len(uniques) - 1)]
 
 
-def _combine(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]):
-    """Codes of pairs: equal iff both codes are equal (a conjunction of equalities)."""
-    size = int(max(second[0].max(), second[1].max())) + 1
-    pairs = [a * size + b for a, b in zip(first, second)]
-    both = np.concatenate(pairs, axis=0)
-    _, codes = np.unique(both, return_inverse=True)
-    codes = codes.reshape(both.shape)
-    return codes[: len(pairs[0])], codes[len(pairs[0]) :]
-
-
 def _float_mean(weights: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Means of float64 values (weights: the selector as 0.0/1.0); an inf or NaN changes only the means that
     select it (never 0 · inf)."""
@@ -421,12 +413,12 @@ def _float_mean(weights: np.ndarray, values: np.ndarray, counts: np.ndarray) -> 
 
 def _exact_int_mean(selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Means of integers too large for float64 sums: Python ints, an int when whole (as when folded)."""
-    if values.dtype != object and scalar.magnitude(values) * selected.shape[-1] < scalar.INT_LIMIT:
+    if values.dtype != object and exact.magnitude(values) * selected.shape[-1] < exact.INT_LIMIT:
         sums = np.matmul(selected.astype(np.int64), values.astype(np.int64)[:, :, None])[:, :, 0]
     else:
         sums = np.matmul(selected.astype(object), values.astype(object)[:, :, None])[:, :, 0]
     divide = np.frompyfunc(lambda s, c: int(s) // c if s % c == 0 else int(s) / c, 2, 1)
-    return scalar.normalize(np.asarray(divide(sums, np.maximum(counts, 1).astype(object)), dtype=object))
+    return exact.normalize(np.asarray(divide(sums, np.maximum(counts, 1).astype(object)), dtype=object))
 
 
 def _has_index(fn: scalar.Fn) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import scalar
+from . import exact, scalar
 
 Fn = scalar.Fn
 
@@ -59,7 +59,7 @@ def value_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         low, high = int(values.min()), int(values.max())
         if high - low <= 4 * values.size:
             return np.arange(low, high + 1), values.astype(np.int64) - low
-    uniques, codes, _ = scalar.unique_codes(values)
+    uniques, codes, _ = exact.unique_codes(values)
     return uniques, codes
 
 
@@ -80,10 +80,22 @@ def joint_codes(
     if both.dtype == object and any(isinstance(v, float) and v != v for v in both):
         return None
     kinds = {key_values.dtype.kind, query_values.dtype.kind}
-    if "f" in kinds and kinds & {"i", "u"} and scalar.magnitude(both.astype(object)) > scalar.FLOAT_EXACT:
+    if "f" in kinds and kinds & {"i", "u"} and exact.magnitude(both.astype(object)) > exact.FLOAT_EXACT:
         return None
-    _, codes, _ = scalar.unique_codes(both)
+    _, codes, _ = exact.unique_codes(both)
     return codes[: len(key_values)][key_codes], codes[len(key_values) :][query_codes]
+
+
+def combine_codes(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of pairs: equal iff both codes are equal (a conjunction of equalities)."""
+    size = int(max(second[0].max(), second[1].max())) + 1
+    pairs = [a * size + b for a, b in zip(first, second)]
+    both = np.concatenate(pairs, axis=0)
+    _, codes = np.unique(both, return_inverse=True)
+    codes = codes.reshape(both.shape)
+    return codes[: len(pairs[0])], codes[len(pairs[0]) :]
 
 
 class Matching:
