@@ -289,7 +289,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\nbeside np_rasp (its programs, one sequence at a time; ours, the translations in benchmarks/np_rasp/):")
         side = np_rasp_compare.compare(
-            args.np_rasp, lengths, batch_size, min(args.np_rasp_samples or batch_size, batch_size), lower_bound
+            args.np_rasp,
+            lengths,
+            batch_size,
+            min(args.np_rasp_samples or batch_size, batch_size),
+            lower_bound,
+            best_time,
         )
         np_rasp_compare.print_rows(side)
         same = same and all(r["same"] for r in side)

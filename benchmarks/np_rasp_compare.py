@@ -119,9 +119,10 @@ PROGRAMS: dict[str, Callable[[random.Random, int], list[int]]] = {
 
 
 def compare(
-    directory: str, lengths: list[int], batch_size: int, samples: int, bound: Callable, seed: int = 0
+    directory: str, lengths: list[int], batch_size: int, samples: int, bound: Callable, timer: Callable, seed: int = 0
 ) -> list[dict]:
-    """Each program at each length: our time, np_rasp's (per `batch_size` sequences), outputs equal."""
+    """Each program at each length: our time (`timer`: best of runs), np_rasp's (per `batch_size` sequences,
+    scaled from the first `samples`), whether the outputs are equal, and our time over `bound`'s."""
     import rasp
 
     np_programs = load_np_rasp(directory)
@@ -132,12 +133,8 @@ def compare(
             rng = random.Random(seed)
             batch = [make_input(rng, n) for _ in range(batch_size)]
             program.run_batch(batch[:2])
-            ours = []
-            best = float("inf")
-            for _ in range(3):
-                start = time.perf_counter()
-                ours = program.run_batch(batch)
-                best = min(best, time.perf_counter() - start)
+            best = timer(partial(program.run_batch, batch), 3)
+            ours = program.run_batch(batch[:samples])
             fn = np_programs[name]
             start = time.perf_counter()
             theirs = [fn(np.array(tokens)).tolist() for tokens in batch[:samples]]
@@ -154,7 +151,7 @@ def compare(
                     "speedup": np_s / best,
                     "bound_s": bound_s,
                     "to_bound": best / bound_s,
-                    "same": ours[:samples] == theirs,
+                    "same": ours == theirs,
                 }
             )
             r = rows[-1]
