@@ -159,7 +159,7 @@ class Evaluation:
         queries = [self.values[i][:, :, None] for i in op.queries]
         args = tuple(keys + queries)
         result = None
-        fn, hoisted = self._hoist(op, op.fn, args)
+        fn, hoisted = self._hoist(op, self._narrowed(op), args)
         if all(a.dtype != object for a in hoisted) and not scalar.may_fail(fn):
             result = self.apply(op, fn, hoisted)  # total on numbers: pairs j > i cannot fail it
         else:
@@ -174,10 +174,43 @@ class Evaluation:
                 return self._select_pairs(op)  # it failed somewhere: maybe only at pairs j > i
         elif result is None:
             result = self.apply(op, fn, hoisted)
-        selected = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, self.length, self.length))
-        if self.causal:
-            selected = selected & np.tri(self.length, dtype=bool)
-        return selected
+        shape = (self.batch, self.length, self.length)
+        result = np.asarray(result, dtype=bool)
+        if not self.causal:
+            return np.broadcast_to(result, shape)
+        if result.shape == shape and result.base is None and result.flags.writeable:
+            return np.logical_and(result, np.tri(self.length, dtype=bool), out=result)  # a fresh array: in place
+        return np.broadcast_to(result, shape) & np.tri(self.length, dtype=bool)
+
+    def _narrowed(self, op: Op) -> scalar.Fn:
+        """The predicate arranged so numpy broadcasting keeps arrays small: constant s-ops become literals, and
+        the conjuncts of an `and` that read only keys (B × 1 × N) or only queries (B × N × 1) are combined
+        before any conjunct that needs B × N × N. (`and` evaluates both operands, so the order is free.)"""
+        constants = {i: scalar.lit(self.graph.op(j).value) for i, j in enumerate(op.inputs)}
+        constants = {i: c for i, c in constants.items() if self.graph.op(op.inputs[i]).kind == "constant"}
+        fn = scalar.substitute(op.fn, {i: constants.get(i, scalar.arg(i)) for i in range(len(op.inputs))})
+        conjuncts: list[scalar.Fn] = []
+
+        def flatten(f: scalar.Fn) -> None:
+            if f[0] == "and":
+                flatten(f[1])
+                flatten(f[2])
+            else:
+                conjuncts.append(f)
+
+        flatten(fn)
+        if len(conjuncts) < 3:
+            return fn
+
+        def width(f: scalar.Fn) -> int:  # 0: one side only, 1: both sides
+            used = match_arguments(f)
+            return int(any(i < op.n_keys for i in used) and any(i >= op.n_keys for i in used))
+
+        ordered = sorted(conjuncts, key=lambda f: (width(f), min(match_arguments(f) or {0}) >= op.n_keys))
+        combined = ordered[0]
+        for f in ordered[1:]:
+            combined = ("and", combined, f)
+        return combined
 
     def _hoist(self, op: Op, fn: scalar.Fn, args: tuple[np.ndarray, ...]) -> tuple[scalar.Fn, tuple]:
         """`fn` with each part that reads one object-valued argument (`q == ">"`) replaced by a new argument:
