@@ -12,6 +12,7 @@ a mean with an inf or NaN changes only the positions that select it, and round()
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,15 @@ _TABLE_LIMIT = 1 << 16
 
 def token_array(sequences: list[list[Any]]) -> np.ndarray:
     """Equal-length token lists → a B × N array of the tightest dtype that holds them exactly."""
-    array = np.empty((len(sequences), len(sequences[0]) if sequences else 0), dtype=object)
+    shape = (len(sequences), len(sequences[0]) if sequences else 0)
+    if set(map(type, chain.from_iterable(sequences))) == {int}:  # the common case, without object arrays
+        try:
+            array = np.array(sequences, dtype=np.int64)
+        except OverflowError:
+            array = None
+        if array is not None and -exact.INT_LIMIT < array.min() and array.max() < exact.INT_LIMIT:
+            return array
+    array = np.empty(shape, dtype=object)
     for b, seq in enumerate(sequences):
         array[b, :] = seq
     return exact.normalize(array)
@@ -84,7 +93,10 @@ class Evaluation:
     # ---- helpers --------------------------------------------------------------------------------
 
     def codes(self, op_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """Sorted distinct values of an s-op and, per position, the index of its value among them."""
+        """Sorted distinct values of an s-op and, per position, the index of its value among them (for
+        booleans both values, without a scan)."""
+        if op_id not in self._codes and self.values[op_id].dtype == bool:
+            self._codes[op_id] = (np.array([False, True]), self.values[op_id].astype(np.int64))
         if op_id not in self._codes:
             uniques, codes, ordered = exact.unique_codes(self.values[op_id])
             if not ordered:
@@ -140,7 +152,7 @@ class Evaluation:
     def _map(self, op: Op) -> np.ndarray:
         args = tuple(self.values[i] for i in op.inputs)
         result = None
-        if any(a.dtype == object for a in args) or _has_index(op.fn):
+        if any(a.dtype == object for a in args) or _has_index(op.fn) or all(a.dtype == bool for a in args):
             result = self.tabulated(op, op.fn, [slice(None)] * len(args))
         if result is None:
             result = self.apply(op, op.fn, args)
@@ -261,12 +273,12 @@ class Evaluation:
             self._derived[key] = np.count_nonzero(self.dense(selector), axis=-1)
         return self._derived[key]
 
-    def weights(self, selector: int) -> np.ndarray:
-        """The selector as float64 0/1, the matmul operand of numeric means (cached, like counts)."""
-        key = ("weights", selector)
+    def weights(self, selector: int, dtype: type = np.float64) -> np.ndarray:
+        """The selector as 0/1 floats, the matmul operand of numeric means (cached, like counts)."""
+        key = (f"weights {np.dtype(dtype).name}", selector)
         if key in self._derived:
             return self._derived[key]
-        weights = self.dense(selector).astype(np.float64)
+        weights = self.dense(selector).astype(dtype)
         readers = [self.graph.op(i) for i in self.graph.nx.successors(selector)]
         if sum(r.kind == "aggregate" and r.reduce == "mean" for r in readers) > 1:  # B·N² floats: keep if shared
             self._derived[key] = weights
@@ -293,7 +305,7 @@ class Evaluation:
         its distinct values and each position's index among them."""
         used = sorted(match_arguments(fn))
         args: list[Any] = [None] * len(op.inputs)
-        if len(used) <= 1:  # apply it once per distinct value of its argument
+        if not used or self.values[op.inputs[used[0]]].dtype == object:  # once per distinct value
             uniques, codes = np.zeros(1), np.zeros((self.batch, self.length), dtype=np.int64)
             if used:
                 uniques, codes = self.codes(op.inputs[used[0]])
@@ -343,7 +355,7 @@ class Evaluation:
         """The aggregate over a Matching, with the dense path's results; None where it needs the dense path."""
         counts = matching.count
         if op.reduce != "mean" or values.dtype == object:
-            uniques, codes = self.codes(op.inputs[1])
+            uniques, codes = self.codes(op.inputs[1]) if values.dtype == object else value_codes(values)
             if op.reduce != "mean":
                 if op.inputs[1] in self._unordered:
                     raise self.fail(op, f"reduce={op.reduce!r} over values that cannot be ordered")
@@ -372,7 +384,10 @@ class Evaluation:
         if values.dtype != np.float64:
             if exact.magnitude(values) * self.length >= exact.FLOAT_EXACT:
                 return _exact_int_mean(self.dense(selector), values, counts)  # float64 sums would round
-            means = _float_mean(self.weights(selector), values.astype(np.float64), counts)
+            # float32 sums of integers below 2**24 are exact, at half the memory traffic of float64
+            small = exact.magnitude(values) * self.length < 2**24
+            dtype = np.float32 if small else np.float64
+            means = _float_mean(self.weights(selector, dtype), values.astype(dtype), counts)
             if np.all(means == np.round(means)):
                 return means.astype(np.int64)  # whole means of integers stay integers
             return means

@@ -118,7 +118,7 @@ class Matching:
         first = np.ones(len(sorted_group), dtype=bool)
         first[1:] = sorted_group[1:] != sorted_group[:-1]
         self.starts = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
-        self.run = np.cumsum(first) - 1  # which run of equal values each sorted position is in
+        self._first = first
         self.shape = (batch, length)
         self.count = np.where(self.found, self.at - self.starts[self.at] + 1, 0).reshape(self.shape)
 
@@ -145,7 +145,7 @@ class Matching:
     def extreme(self, codes: np.ndarray, size: int, reduce: str) -> np.ndarray:
         """The largest (or smallest) selected code of codes in [0, size); -1 where nothing is selected."""
         ordered = self._sorted(codes).astype(np.int64)
-        offset = self.run * size
+        offset = (np.cumsum(self._first) - 1) * size  # the run of equal key values each sorted position is in
         if reduce == "max":
             best = np.maximum.accumulate(ordered + offset)[self.at] - offset[self.at]
         else:
