@@ -129,7 +129,24 @@ class Evaluation:
             return None
         table = np.broadcast_to(table, tuple(len(u) for u, _ in tables))
         index = tuple(codes[placement] for (_, codes), placement in zip(tables, placements))
+        if op.kind in ("map", "zipmap") and table.dtype == object:
+            return self._coded_result(op, table, index)
         return table[index]
+
+    def _coded_result(self, op: Op, table: np.ndarray, index: tuple[np.ndarray, ...]) -> np.ndarray:
+        """A map's tabulated Python values, gathered through codes: the result's codes come from the table's
+        few values, so nothing later has to scan B × N Python objects to code them again."""
+        table_values, table_codes, _ = exact.unique_codes(np.ascontiguousarray(table).reshape(-1))
+        at = table_codes[np.ravel_multi_index(index, table.shape)]
+        present = np.bincount(at.ravel(), minlength=len(table_values)) > 0  # values that occur somewhere
+        uniques, renumbered, ordered = exact.unique_codes(table_values[present])
+        renumber = np.zeros(len(table_values), dtype=np.int64)
+        renumber[present] = renumbered
+        codes = renumber[at]
+        self._codes[op.id] = (uniques, codes)
+        if not ordered:
+            self._unordered.add(op.id)
+        return uniques[codes]
 
     def apply(self, op: Op, fn: scalar.Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
         try:
@@ -159,6 +176,9 @@ class Evaluation:
         # A table over all value combinations may mix kinds that never meet at one position: keep the
         # tightest dtype of the values that do occur, so later ops stay vectorized.
         result = exact.normalize(result) if result.dtype == object else result
+        if result.dtype != object:
+            self._codes.pop(op.id, None)  # numbers after all: code them as numbers when needed
+            self._unordered.discard(op.id)
         return np.broadcast_to(result, (self.batch, self.length))
 
     _zipmap = _map
