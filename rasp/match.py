@@ -107,7 +107,10 @@ class Matching:
         groups = int(max(key.max(), query.max())) + 1
         rows = np.arange(batch, dtype=np.int64)[:, None] * groups
         key_group = (rows + key).ravel()
-        self.order = np.argsort(key_group, kind="stable")  # by row, value, then position
+        if np.all(key_group[1:] >= key_group[:-1]):  # keys already in order (indices, a constant): no sort
+            self.order = np.arange(len(key_group))
+        else:
+            self.order = np.argsort(key_group, kind="stable")  # by row, value, then position
         sorted_group = key_group[self.order]
         composite = sorted_group * length + self.order % length
         last = np.arange(length) if causal else length - 1
