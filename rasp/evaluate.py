@@ -146,7 +146,7 @@ class Evaluation:
         self._codes[op.id] = (uniques, codes)
         if not ordered:
             self._unordered.add(op.id)
-        return uniques[codes]
+        return table[index]  # the values themselves (codes merge 1, 1.0 and True; values keep their type)
 
     def apply(self, op: Op, fn: scalar.Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
         try:
