@@ -99,7 +99,7 @@ PYTHON_OPS = {
 LARGE = st.one_of(st.integers(-(2**70), 2**70), st.integers(-(2**64), 2**64), st.integers(-100, 100))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(a=LARGE, b=LARGE, op=st.sampled_from(["+", "-", "*", "//", "%", "/", "==", "<", "max"]))
 def test_folded_and_vectorized_integers_agree(a, b, op):
     """`a OP b` folded at lowering, on tokens, and between two s-ops: one value, Python's."""
@@ -163,7 +163,7 @@ EQUALITY_PROGRAMS = [
 ]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     tokens=st.lists(st.integers(-1, 5), min_size=1, max_size=9),
     case=st.sampled_from(EQUALITY_PROGRAMS),
@@ -176,7 +176,7 @@ def test_equality_selectors_match_the_reference(tokens, case, causal):
         assert same_value(got, reference_run(program, tokens, output=name, causal=causal)), (case, name)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(tokens=st.lists(st.integers(-5, 12), min_size=1, max_size=16))
 def test_np_rasp_translations_match_the_reference(tokens):
     for name in ("count", "mode", "copy", "add_reverse", "add_forward"):
