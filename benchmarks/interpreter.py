@@ -3,12 +3,18 @@
     python benchmarks/interpreter.py            # B = 1000, N = 64 and 256 (about 2 minutes on 2 cores)
     python benchmarks/interpreter.py --quick    # a smoke run (B = 100, N = 16 and 64)
     python benchmarks/interpreter.py --profile  # also where the evaluator spends its time (cProfile)
+    python benchmarks/interpreter.py --np-rasp DIR   # beside np_rasp from a checkout of apple/ml-np-rasp
 
 For each program and length N it times `Program.run_batch` on B random well-formed inputs of length N
 (best of a few runs) and the reference evaluator of tests/reference.py (Python loops over positions
 and key positions) on a few of the same inputs, one sequence at a time, scaled per sequence. It checks
 that both give the same values on those inputs. sequences/s and tokens/s (= sequences/s × N) are
 reported for both, and the speed-up of the evaluator over the reference.
+
+The lower bound is what a program's selectors cost at the least: one B × N × N comparison per select and
+one B × N × N matmul per aggregate and selector_width, in numpy, on the same chunks of the batch as
+`Program.run_batch`, with nothing else (no maps, no casts, no masks). `÷ bound` is the evaluator's time
+over it. `--np-rasp DIR` runs np_rasp's programs beside their translations (benchmarks/np_rasp_compare.py).
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import numpy as np  # noqa: E402
 from reference import reference_run, same_value  # noqa: E402
 
 import rasp  # noqa: E402
+from rasp.program import _CHUNK_ELEMENTS  # noqa: E402
 
 # ---- the programs (from programs/ when there; these inline versions otherwise) ----------------------
 
@@ -162,6 +170,27 @@ def best_time(function, repeats: int, budget_s: float = 4.0) -> float:
     return best
 
 
+def lower_bound(program: rasp.Program, batch_size: int, n: int, repeats: int = 3) -> float:
+    """Seconds for the program's B × N × N operations alone: a comparison per select, a matmul per aggregate."""
+    ops = program.graph.schedule([program._resolve(None)])
+    selects = sum(op.kind == "select" for op in ops)
+    reductions = sum(op.kind in ("aggregate", "selector_width") for op in ops)
+    rng = np.random.default_rng(0)
+    chunk = min(batch_size, max(1, _CHUNK_ELEMENTS // (n * n)))
+    keys, queries = rng.integers(0, n, (chunk, 1, n)), rng.integers(0, n, (chunk, n, 1))
+    weights, values = rng.random((chunk, n, n)), rng.random((chunk, n, 1))
+    selected = np.empty((chunk, n, n), dtype=bool)
+
+    def run() -> None:
+        for _chunk in range(0, batch_size, chunk):
+            for _ in range(selects):
+                np.equal(keys, queries, out=selected)
+            for _ in range(reductions):
+                np.matmul(weights, values)
+
+    return best_time(run, repeats)
+
+
 def bench(name, make_input, n, batch_size, reference_samples, repeats, seed=0) -> dict:
     program, origin = load_program(name)
     rng = random.Random(seed)
@@ -173,6 +202,7 @@ def bench(name, make_input, n, batch_size, reference_samples, repeats, seed=0) -
     expected = [reference_run(program, tokens) for tokens in batch[:reference_samples]]
     reference_s = (time.perf_counter() - start) / reference_samples
     agree = all(same_value(r, e) for r, e in zip(results, expected))
+    bound_s = lower_bound(program, batch_size, n)
     return {
         "program": name,
         "origin": origin,
@@ -185,13 +215,15 @@ def bench(name, make_input, n, batch_size, reference_samples, repeats, seed=0) -
         "ref_seq_per_s": 1 / reference_s,
         "speedup": reference_s * batch_size / evaluator_s,
         "agree": agree,
+        "bound_s": bound_s,
+        "to_bound": evaluator_s / bound_s,
     }
 
 
 def print_table(rows: list[dict]) -> None:
     header = (
         f"{'program':<24} {'N':>4} {'B':>5} {'ops':>4} {'eval s':>8} {'seq/s':>9} {'tok/s':>10} "
-        f"{'ref seq/s':>10} {'ref tok/s':>10} {'speed-up':>9}  same"
+        f"{'ref seq/s':>10} {'ref tok/s':>10} {'speed-up':>9} {'bound s':>8} {'÷ bound':>8}  same"
     )
     print(header)
     print("-" * len(header))
@@ -199,7 +231,8 @@ def print_table(rows: list[dict]) -> None:
         print(
             f"{r['program']:<24} {r['N']:>4} {r['B']:>5} {r['ops']:>4} {r['evaluator_s']:>8.3f} "
             f"{r['seq_per_s']:>9.0f} {r['seq_per_s'] * r['N']:>10.0f} {r['ref_seq_per_s']:>10.2f} "
-            f"{r['ref_seq_per_s'] * r['N']:>10.0f} {r['speedup']:>8.0f}×  {'yes' if r['agree'] else 'NO'}"
+            f"{r['ref_seq_per_s'] * r['N']:>10.0f} {r['speedup']:>8.0f}× {r['bound_s']:>8.4f} {r['to_bound']:>7.1f}×  "
+            f"{'yes' if r['agree'] else 'NO'}"
         )
 
 
@@ -226,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference-samples", type=int, default=None, help="sequences the reference runs")
     parser.add_argument("--programs", nargs="+", default=None, choices=[p for p, _ in PROGRAMS])
     parser.add_argument("--profile", action="store_true", help="cProfile the evaluator on each program")
+    parser.add_argument("--np-rasp", metavar="DIR", help="also run np_rasp's programs from this checkout")
+    parser.add_argument(
+        "--np-rasp-samples", type=int, default=None, help="sequences np_rasp runs (default all; time scaled)"
+    )
     args = parser.parse_args(argv)
     batch_size = args.batch or (100 if args.quick else 1000)
     lengths = args.lengths or ([16, 64] if args.quick else [64, 256])
@@ -246,10 +283,25 @@ def main(argv: list[str] | None = None) -> int:
     for n in lengths:
         ratios = [r["speedup"] for r in rows if r["N"] == n]
         print(f"speed-up at N={n}: min {min(ratios):.0f}×, max {max(ratios):.0f}×")
+    same = all(r["agree"] for r in rows)
+    if args.np_rasp:
+        import np_rasp_compare
+
+        print("\nbeside np_rasp (its programs, one sequence at a time; ours, the translations in benchmarks/np_rasp/):")
+        side = np_rasp_compare.compare(
+            args.np_rasp,
+            lengths,
+            batch_size,
+            min(args.np_rasp_samples or batch_size, batch_size),
+            lower_bound,
+            best_time,
+        )
+        np_rasp_compare.print_rows(side)
+        same = same and all(r["same"] for r in side)
     if args.profile:
         for name, make_input in chosen:
             profile(name, make_input, lengths[0], batch_size)
-    return 0 if all(r["agree"] for r in rows) else 1
+    return 0 if same else 1
 
 
 if __name__ == "__main__":

@@ -3,17 +3,25 @@
 Every sequence in a call has the same length (`Program.run_batch` groups ragged batches by length, so
 no padding value ever reaches a program and nothing needs masking). Selector entry [b, i, j] says
 whether query position i selects key position j; in causal mode only j ≤ i can be selected.
+
+Equality selectors are kept as a `Matching` (rasp/match.py) and aggregated without the B × N × N array.
+Numbers follow Python: ints beyond int64's exact range become Python ints (as constant folding has them),
+a mean with an inf or NaN changes only the positions that select it, and round() of inf/NaN is an error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
-from . import scalar
+from . import exact, scalar
 from .errors import RaspEvalError
 from .ir import Graph, Op
+from .match import Matching, combine_codes, joint_codes, split_equality, value_codes
+from .match import arguments as match_arguments
 
 # Product of distinct argument values up to which a function is tabulated once and gathered.
 _TABLE_LIMIT = 1 << 16
@@ -21,10 +29,37 @@ _TABLE_LIMIT = 1 << 16
 
 def token_array(sequences: list[list[Any]]) -> np.ndarray:
     """Equal-length token lists → a B × N array of the tightest dtype that holds them exactly."""
-    array = np.empty((len(sequences), len(sequences[0]) if sequences else 0), dtype=object)
+    shape = (len(sequences), len(sequences[0]) if sequences else 0)
+    if set(map(type, chain.from_iterable(sequences))) == {int}:  # the common case, without object arrays
+        try:
+            array = np.array(sequences, dtype=np.int64)
+        except OverflowError:
+            array = None
+        if array is not None and -exact.INT_LIMIT < array.min() and array.max() < exact.INT_LIMIT:
+            return array
+    array = np.empty(shape, dtype=object)
     for b, seq in enumerate(sequences):
         array[b, :] = seq
-    return scalar.normalize(array)
+    return exact.normalize(array)
+
+
+class DenseValues(Mapping):
+    """Op id → value, as callers expect them: a selector kept as a Matching is built as an array when read."""
+
+    def __init__(self, values: dict[int, Any]):
+        self._values = values
+
+    def __getitem__(self, op_id: int) -> np.ndarray:
+        value = self._values[op_id]
+        if isinstance(value, Matching):
+            value = self._values[op_id] = value.dense()
+        return value
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class Evaluation:
@@ -35,27 +70,35 @@ class Evaluation:
         self.tokens = tokens
         self.causal = causal
         self.batch, self.length = tokens.shape
-        self.values: dict[int, np.ndarray] = {}
+        self.values: dict[int, Any] = {}  # an s-op's array; a selector's dense array or its Matching
         self._codes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._unordered: set[int] = set()  # s-ops whose values cannot be ordered (e.g. str and int)
+        self._derived: dict[tuple[str, int], np.ndarray] = {}  # per selector: counts, float weights
         self.sources = sources or {}
 
     def fail(self, op: Op, message: str) -> RaspEvalError:
         source = self.sources.get(op.span.file) if op.span else None
         return RaspEvalError(f"{message} (in {op.label})", op.span, source)
 
-    def run(self, ops: list[Op]) -> dict[int, np.ndarray]:
+    def run(self, ops: list[Op]) -> DenseValues:
         for op in ops:
             if op.id not in self.values:
                 self.values[op.id] = getattr(self, f"_{op.kind}")(op)
-        return self.values
+        return DenseValues(self.values)
+
+    def dense(self, op_id: int) -> np.ndarray:
+        """A selector as its B × N × N boolean array (built from a Matching when it is one)."""
+        return DenseValues(self.values)[op_id]
 
     # ---- helpers --------------------------------------------------------------------------------
 
     def codes(self, op_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """Sorted distinct values of an s-op and, per position, the index of its value among them."""
+        """Sorted distinct values of an s-op and, per position, the index of its value among them (for
+        booleans both values, without a scan)."""
+        if op_id not in self._codes and self.values[op_id].dtype == bool:
+            self._codes[op_id] = (np.array([False, True]), self.values[op_id].astype(np.int64))
         if op_id not in self._codes:
-            uniques, codes, ordered = scalar.unique_codes(self.values[op_id])
+            uniques, codes, ordered = exact.unique_codes(self.values[op_id])
             if not ordered:
                 self._unordered.add(op_id)
             self._codes[op_id] = (uniques, codes)
@@ -79,16 +122,31 @@ class Evaluation:
         for axis, (uniques, _) in enumerate(tables):
             shape = [1] * axes
             shape[axis] = len(uniques)
-            grids.append(
-                scalar.normalize(uniques.reshape(shape)) if uniques.dtype == object else uniques.reshape(shape)
-            )
+            grids.append(exact.normalize(uniques.reshape(shape)) if uniques.dtype == object else uniques.reshape(shape))
         try:
             table = np.asarray(scalar.apply_array(fn, tuple(grids)))
         except scalar.EvalProblem:
             return None
         table = np.broadcast_to(table, tuple(len(u) for u, _ in tables))
         index = tuple(codes[placement] for (_, codes), placement in zip(tables, placements))
+        if op.kind in ("map", "zipmap") and table.dtype == object:
+            return self._coded_result(op, table, index)
         return table[index]
+
+    def _coded_result(self, op: Op, table: np.ndarray, index: tuple[np.ndarray, ...]) -> np.ndarray:
+        """A map's tabulated Python values, gathered through codes: the result's codes come from the table's
+        few values, so nothing later has to scan B × N Python objects to code them again."""
+        table_values, table_codes, _ = exact.unique_codes(np.ascontiguousarray(table).reshape(-1))
+        at = table_codes[np.ravel_multi_index(index, table.shape)]
+        present = np.bincount(at.ravel(), minlength=len(table_values)) > 0  # values that occur somewhere
+        uniques, renumbered, ordered = exact.unique_codes(table_values[present])
+        renumber = np.zeros(len(table_values), dtype=np.int64)
+        renumber[present] = renumbered
+        codes = renumber[at]
+        self._codes[op.id] = (uniques, codes)
+        if not ordered:
+            self._unordered.add(op.id)
+        return table[index]  # the values themselves (codes merge 1, 1.0 and True; values keep their type)
 
     def apply(self, op: Op, fn: scalar.Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
         try:
@@ -105,73 +163,255 @@ class Evaluation:
         return np.broadcast_to(np.arange(self.length, dtype=np.int64), (self.batch, self.length))
 
     def _constant(self, op: Op) -> np.ndarray:
-        dtype = object if isinstance(op.value, str) else None
-        return np.full((self.batch, self.length), op.value, dtype=dtype)
+        value = np.asarray(op.value, dtype=object) if isinstance(op.value, str) else exact.int_array(op.value)
+        return np.broadcast_to(value, (self.batch, self.length))
 
     def _map(self, op: Op) -> np.ndarray:
         args = tuple(self.values[i] for i in op.inputs)
         result = None
-        if any(a.dtype == object for a in args) or _has_index(op.fn):
+        if any(a.dtype == object for a in args) or _has_index(op.fn) or all(a.dtype == bool for a in args):
             result = self.tabulated(op, op.fn, [slice(None)] * len(args))
         if result is None:
             result = self.apply(op, op.fn, args)
         # A table over all value combinations may mix kinds that never meet at one position: keep the
         # tightest dtype of the values that do occur, so later ops stay vectorized.
-        result = scalar.normalize(result) if result.dtype == object else result
+        result = exact.normalize(result) if result.dtype == object else result
+        if result.dtype != object:
+            self._codes.pop(op.id, None)  # numbers after all: code them as numbers when needed
+            self._unordered.discard(op.id)
         return np.broadcast_to(result, (self.batch, self.length))
 
     _zipmap = _map
 
-    def _select(self, op: Op) -> np.ndarray:
+    def _select(self, op: Op) -> np.ndarray | Matching:
+        matching = self._matching(op)
+        if matching is not None:
+            return matching
         keys = [self.values[i][:, None, :] for i in op.keys]
         queries = [self.values[i][:, :, None] for i in op.queries]
-        fn = op.fn
-        direct = fn[0] in scalar.COMPARISONS and all(a.dtype != object for a in keys + queries)
+        args = tuple(keys + queries)
         result = None
-        if not direct:
+        fn, hoisted = self._hoist(op, self._narrowed(op), args)
+        if all(a.dtype != object for a in hoisted) and not scalar.may_fail(fn):
+            result = self.apply(op, fn, hoisted)  # total on numbers: pairs j > i cannot fail it
+        else:
             placements = [(slice(None), None, slice(None))] * op.n_keys + [(slice(None), slice(None), None)] * len(
                 queries
             )
-            result = self.tabulated(op, fn, placements)
-        if result is None:
-            result = self.apply(op, fn, tuple(keys + queries))
-        selected = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, self.length, self.length))
-        if self.causal:
-            selected = selected & np.tri(self.length, dtype=bool)
+            result = self.tabulated(op, op.fn, placements)
+        if result is None and self.causal:
+            try:
+                result = scalar.apply_array(fn, hoisted)
+            except scalar.EvalProblem:
+                return self._select_pairs(op)  # it failed somewhere: maybe only at pairs j > i
+        elif result is None:
+            result = self.apply(op, fn, hoisted)
+        shape = (self.batch, self.length, self.length)
+        result = np.asarray(result, dtype=bool)
+        if not self.causal:
+            return np.broadcast_to(result, shape)
+        if result.shape == shape and result.base is None and result.flags.writeable:
+            return np.logical_and(result, np.tri(self.length, dtype=bool), out=result)  # a fresh array: in place
+        return np.broadcast_to(result, shape) & np.tri(self.length, dtype=bool)
+
+    def _narrowed(self, op: Op) -> scalar.Fn:
+        """The predicate arranged so numpy broadcasting keeps arrays small: constant s-ops become literals, and
+        the conjuncts of an `and` that read only keys (B × 1 × N) or only queries (B × N × 1) are combined
+        before any conjunct that needs B × N × N. (`and` evaluates both operands, so the order is free.)"""
+        constants = {i: scalar.lit(self.graph.op(j).value) for i, j in enumerate(op.inputs)}
+        constants = {i: c for i, c in constants.items() if self.graph.op(op.inputs[i]).kind == "constant"}
+        fn = scalar.substitute(op.fn, {i: constants.get(i, scalar.arg(i)) for i in range(len(op.inputs))})
+        conjuncts: list[scalar.Fn] = []
+
+        def flatten(f: scalar.Fn) -> None:
+            if f[0] == "and":
+                flatten(f[1])
+                flatten(f[2])
+            else:
+                conjuncts.append(f)
+
+        flatten(fn)
+        if len(conjuncts) < 3:
+            return fn
+
+        def width(f: scalar.Fn) -> int:  # 0: one side only, 1: both sides
+            used = match_arguments(f)
+            return int(any(i < op.n_keys for i in used) and any(i >= op.n_keys for i in used))
+
+        ordered = sorted(conjuncts, key=lambda f: (width(f), min(match_arguments(f) or {0}) >= op.n_keys))
+        combined = ordered[0]
+        for f in ordered[1:]:
+            combined = ("and", combined, f)
+        return combined
+
+    def _hoist(self, op: Op, fn: scalar.Fn, args: tuple[np.ndarray, ...]) -> tuple[scalar.Fn, tuple]:
+        """`fn` with each part that reads one object-valued argument (`q == ">"`) replaced by a new argument:
+        that part applied once per distinct value and gathered, so the pairs see numbers, not objects."""
+        extra: list[np.ndarray] = []
+
+        def walk(f: scalar.Fn) -> scalar.Fn:
+            if f[0] in ("arg", "lit"):
+                return f
+            used = match_arguments(f)
+            if len(used) == 1 and args[next(iter(used))].dtype == object:
+                i = next(iter(used))
+                uniques, codes = self.codes(op.inputs[i])
+                grid: list[Any] = [None] * len(args)
+                grid[i] = exact.normalize(uniques) if uniques.dtype == object else uniques
+                try:
+                    table = np.broadcast_to(np.asarray(scalar.apply_array(f, tuple(grid))), uniques.shape)
+                except scalar.EvalProblem:
+                    return f  # fails on some value: leave it to the pairs, where a failure is real
+                table = exact.normalize(table) if table.dtype == object else table
+                extra.append(table[codes].reshape(args[i].shape))
+                return ("arg", len(args) + len(extra) - 1)
+            return (f[0], *(walk(g) for g in f[1:]))
+
+        if all(a.dtype != object for a in args):
+            return fn, args
+        hoisted = walk(fn)
+        return hoisted, args + tuple(extra)
+
+    def _select_pairs(self, op: Op) -> np.ndarray:
+        """A causal select evaluated on exactly the pairs it can select, key j <= query i.
+
+        A predicate that fails only at j > i (`10 // (k - q + 2)` on [5, 3]) must not fail the run: causal
+        mode never looks at those pairs. Only reached when evaluating every pair failed somewhere.
+        """
+        query_at, key_at = np.tril_indices(self.length)
+        keys = [self.values[i][:, key_at] for i in op.keys]
+        queries = [self.values[i][:, query_at] for i in op.queries]
+        result = self.apply(op, op.fn, tuple(keys + queries))
+        selected = np.zeros((self.batch, self.length, self.length), dtype=bool)
+        selected[:, query_at, key_at] = np.broadcast_to(np.asarray(result, dtype=bool), (self.batch, len(key_at)))
         return selected
 
+    def counts(self, selector: int) -> np.ndarray:
+        """How many keys each query selects (cached: aggregates over one selector share it)."""
+        key = ("counts", selector)
+        if key not in self._derived:
+            self._derived[key] = np.count_nonzero(self.dense(selector), axis=-1)
+        return self._derived[key]
+
+    def weights(self, selector: int, dtype: type = np.float64) -> np.ndarray:
+        """The selector as 0/1 floats, the matmul operand of numeric means (cached, like counts)."""
+        key = (f"weights {np.dtype(dtype).name}", selector)
+        if key in self._derived:
+            return self._derived[key]
+        weights = self.dense(selector).astype(dtype)
+        readers = [self.graph.op(i) for i in self.graph.nx.successors(selector)]
+        if sum(r.kind == "aggregate" and r.reduce == "mean" for r in readers) > 1:  # B·N² floats: keep if shared
+            self._derived[key] = weights
+        return weights
+
+    def _matching(self, op: Op) -> Matching | None:
+        """The select as a Matching when its predicate is an equality of key values and query values."""
+        sides = split_equality(op.fn, op.n_keys)
+        if sides is None:
+            return None
+        key, query = None, None
+        try:
+            for key_fn, query_fn in sides:
+                codes = joint_codes(self._side(op, key_fn), self._side(op, query_fn))
+                if codes is None:
+                    return None
+                key, query = codes if key is None else combine_codes((key, query), codes)
+        except scalar.EvalProblem:
+            return None  # the dense path reports it where it is (or skips it, at j > i in causal mode)
+        return Matching(key, query, self.causal)
+
+    def _side(self, op: Op, fn: scalar.Fn) -> tuple[np.ndarray, np.ndarray]:
+        """One side of an equality predicate (it reads only keys or only queries) at every position, coded:
+        its distinct values and each position's index among them."""
+        used = sorted(match_arguments(fn))
+        args: list[Any] = [None] * len(op.inputs)
+        if not used or self.values[op.inputs[used[0]]].dtype == object:  # once per distinct value
+            uniques, codes = np.zeros(1), np.zeros((self.batch, self.length), dtype=np.int64)
+            if used:
+                uniques, codes = self.codes(op.inputs[used[0]])
+                args[used[0]] = exact.normalize(uniques) if uniques.dtype == object else uniques
+            table = np.broadcast_to(np.asarray(scalar.apply_array(fn, tuple(args))), uniques.shape)
+            table_values, table_codes = value_codes(exact.normalize(table) if table.dtype == object else table)
+            return table_values, table_codes[codes]
+        for i in used:
+            args[i] = self.values[op.inputs[i]]
+        result = np.asarray(scalar.apply_array(fn, tuple(args)))
+        return value_codes(np.broadcast_to(result, (self.batch, self.length)))
+
     def _selector_width(self, op: Op) -> np.ndarray:
-        return self.values[op.inputs[0]].sum(axis=-1, dtype=np.int64)
+        selected = self.values[op.inputs[0]]
+        if isinstance(selected, Matching):
+            return selected.count
+        return self.counts(op.inputs[0]).astype(np.int64)
 
     def _aggregate(self, op: Op) -> np.ndarray:
-        selected = self.values[op.inputs[0]]
         values = self.values[op.inputs[1]]
-        counts = selected.sum(axis=-1)
-        empty = counts == 0
-        if op.reduce == "mean" and values.dtype != object:
-            result = self._numeric_mean(selected, values, counts)
-        elif op.reduce == "mean":
-            result = self._mean_of_objects(op, selected, values)
+        matching = self.values[op.inputs[0]]
+        result = self._aggregate_matching(op, matching, values) if isinstance(matching, Matching) else None
+        if result is not None:
+            empty = matching.count == 0
         else:
-            result = self._extreme(op, selected, values)
+            selected = self.dense(op.inputs[0])
+            counts = self.counts(op.inputs[0])
+            empty = counts == 0
+            if op.reduce == "mean" and values.dtype != object:
+                result = self._numeric_mean(op.inputs[0], values, counts)
+            elif op.reduce == "mean":
+                result = self._mean_of_objects(op, selected, values)
+            else:
+                result = self._extreme(op, selected, values)
         if not empty.any():
             return result
         default = np.asarray(op.value, dtype=object if isinstance(op.value, str) else None)
         if result.dtype == object or default.dtype == object:
             result, default = result.astype(object), default.astype(object)
         return (
-            scalar.normalize(np.where(empty, default, result))
+            exact.normalize(np.where(empty, default, result))
             if result.dtype == object
             else np.where(empty, default, result)
         )
 
-    def _numeric_mean(self, selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        sums = np.matmul(selected.astype(np.float64), values.astype(np.float64)[:, :, None])[:, :, 0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = sums / np.maximum(counts, 1)
-        if values.dtype != np.float64 and np.all(means == np.round(means)):
-            return means.astype(np.int64)  # whole means of integers stay integers
+    def _aggregate_matching(self, op: Op, matching: Matching, values: np.ndarray) -> np.ndarray | None:
+        """The aggregate over a Matching, with the dense path's results; None where it needs the dense path."""
+        counts = matching.count
+        if op.reduce != "mean" or values.dtype == object:
+            uniques, codes = self.codes(op.inputs[1]) if values.dtype == object else value_codes(values)
+            if op.reduce != "mean":
+                if op.inputs[1] in self._unordered:
+                    raise self.fail(op, f"reduce={op.reduce!r} over values that cannot be ordered")
+                picked = matching.extreme(codes, len(uniques), op.reduce)
+                return uniques[np.clip(picked, 0, len(uniques) - 1)]
+            low = matching.extreme(codes, len(uniques), "min")
+            high = matching.extreme(codes, len(uniques), "max")
+            if np.any(high > low):
+                return None  # differing values: a numeric mean or an error, as the dense path says
+            return np.asarray(uniques[np.clip(high, 0, None)], dtype=object)
+        if values.dtype == np.float64 or values.dtype.kind not in "iub":
+            if np.any(counts > 1):
+                return None
+            return np.where(counts == 1, matching.picked(values), 0.0)  # one selected value: itself
+        if (
+            exact.magnitude(values) * self.length >= exact.FLOAT_EXACT
+            or values.size * exact.magnitude(values) >= exact.INT_LIMIT
+        ):
+            return None
+        means = matching.sums(values) / np.maximum(counts, 1)
+        if np.all(means == np.round(means)):
+            return means.astype(np.int64)  # whole means of integers stay integers, as in _numeric_mean
         return means
+
+    def _numeric_mean(self, selector: int, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        if values.dtype != np.float64:
+            if exact.magnitude(values) * self.length >= exact.FLOAT_EXACT:
+                return _exact_int_mean(self.dense(selector), values, counts)  # float64 sums would round
+            # float32 sums of integers below 2**24 are exact, at half the memory traffic of float64
+            small = exact.magnitude(values) * self.length < 2**24
+            dtype = np.float32 if small else np.float64
+            means = _float_mean(self.weights(selector, dtype), values.astype(dtype), counts)
+            if np.all(means == np.round(means)):
+                return means.astype(np.int64)  # whole means of integers stay integers
+            return means
+        return _float_mean(self.weights(selector), values, counts)
 
     def _mean_of_objects(self, op: Op, selected: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Non-numeric values pass through when the selected ones agree; differing ones are an error."""
@@ -197,9 +437,13 @@ class Evaluation:
         )
         result = np.asarray(passed, dtype=object)
         if differing.any():
-            as_float = np.array([float(u) if isinstance(u, (int, float)) else 0.0 for u in uniques])[codes]
-            sums = np.matmul(selected.astype(np.float64), as_float[:, :, None])[:, :, 0]
-            means = sums / np.maximum(selected.sum(-1), 1)
+            numbers = [u if isinstance(u, (int, float)) else 0 for u in uniques]
+            if any(isinstance(u, int) and abs(u) > exact.FLOAT_EXACT for u in numbers):
+                as_number = np.array(numbers + [None], dtype=object)[:-1][codes]
+                means = _exact_int_mean(selected, as_number, selected.sum(-1))
+            else:
+                as_float = np.array([float(u) for u in numbers])[codes]
+                means = _float_mean(selected.astype(np.float64), as_float, selected.sum(-1))
             result = np.where(differing, means.astype(object), result)
         return result
 
@@ -209,13 +453,40 @@ class Evaluation:
             raise self.fail(
                 op, f"reduce={op.reduce!r} over values that cannot be ordered ({', '.join(map(repr, uniques[:4]))})"
             )
+        small = codes.astype(np.int16) if len(uniques) < 2**15 - 1 else codes  # a quarter of the memory traffic
         if op.reduce == "max":
-            picked = np.where(selected, codes[:, None, :], -1).max(axis=-1)
+            picked = np.where(selected, small[:, None, :], small.dtype.type(-1)).max(axis=-1)
         else:
-            picked = np.where(selected, codes[:, None, :], len(uniques)).min(axis=-1)
+            picked = np.where(selected, small[:, None, :], small.dtype.type(len(uniques))).min(axis=-1)
         if len(uniques) == 0:
             return np.zeros(picked.shape, dtype=values.dtype)
         return uniques[np.clip(picked, 0, len(uniques) - 1)]
+
+
+def _float_mean(weights: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Means of float64 values (weights: the selector as 0.0/1.0); an inf or NaN changes only the means that
+    select it (never 0 · inf)."""
+    finite = np.isfinite(values)
+    if finite.all():
+        sums = np.matmul(weights, values[:, :, None])[:, :, 0]
+    else:
+        sums = np.matmul(weights, np.where(finite, values, 0.0)[:, :, None])[:, :, 0]
+        kinds = np.stack([np.isnan(values), values == np.inf, values == -np.inf], axis=-1).astype(np.float64)
+        nan, pos, neg = np.moveaxis(np.matmul(weights, kinds) > 0, -1, 0)
+        sums = np.where(pos, np.inf, np.where(neg, -np.inf, sums))
+        sums = np.where(nan | (pos & neg), np.nan, sums)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / np.maximum(counts, 1)
+
+
+def _exact_int_mean(selected: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Means of integers too large for float64 sums: Python ints, an int when whole (as when folded)."""
+    if values.dtype != object and exact.magnitude(values) * selected.shape[-1] < exact.INT_LIMIT:
+        sums = np.matmul(selected.astype(np.int64), values.astype(np.int64)[:, :, None])[:, :, 0]
+    else:
+        sums = np.matmul(selected.astype(object), values.astype(object)[:, :, None])[:, :, 0]
+    divide = np.frompyfunc(lambda s, c: int(s) // c if s % c == 0 else int(s) / c, 2, 1)
+    return exact.normalize(np.asarray(divide(sums, np.maximum(counts, 1).astype(object)), dtype=object))
 
 
 def _has_index(fn: scalar.Fn) -> bool:
@@ -229,7 +500,10 @@ def to_python(values: np.ndarray) -> list:
     if values.dtype == np.float64:
         return [int(v) if v.is_integer() else v for v in values.tolist()]
     if values.dtype == object:
-        return [_plain(v) for v in values.tolist()]
+        items = values.tolist()
+        if set(map(type, items)) <= {str, int, bool}:
+            return items  # plain already (the common case: tokens and strings)
+        return [_plain(v) for v in items]
     return values.tolist()
 
 

@@ -21,6 +21,16 @@ from typing import Any
 
 import numpy as np
 
+from .exact import (
+    INT_LIMIT,
+    int_array,
+    is_int,
+    leaves_int64,
+    normalize,
+    rounds_ints,
+    unique_codes,
+)
+
 Fn = tuple
 
 
@@ -98,6 +108,19 @@ def substitute(fn: Fn, mapping: dict[int, Fn]) -> Fn:
     if fn[0] == "lit":
         return fn
     return (fn[0], *(substitute(f, mapping) for f in fn[1:]))
+
+
+# Operators that can fail on some numbers (a zero divisor, a missing table key, round() of inf or NaN).
+# Everything else is total on numbers (int64 arithmetic that would overflow is redone with Python ints).
+_PARTIAL = frozenset({"/", "//", "%", "index", "round"})
+
+
+def may_fail(fn: Fn) -> bool:
+    """Whether `fn` can raise EvalProblem on some numeric arguments."""
+    head = fn[0]
+    if head in ("arg", "lit"):
+        return False
+    return head in _PARTIAL or any(may_fail(f) for f in fn[1:])
 
 
 # ---- Python semantics, one value at a time ---------------------------------------------------------
@@ -179,21 +202,6 @@ def apply(fn: Fn, args: tuple) -> Any:
 # ---- numpy semantics, a whole array at a time ------------------------------------------------------
 
 
-def normalize(values: np.ndarray) -> np.ndarray:
-    """Give an object array the tightest dtype that holds its values exactly (int, float, bool)."""
-    if values.dtype != object or values.size == 0:
-        return values
-    flat = values.ravel()
-    kinds = {type(v) for v in flat}
-    if kinds <= {bool, np.bool_}:
-        return values.astype(bool)
-    if kinds <= {int, np.int64} and all(-(2**62) < v < 2**62 for v in flat):
-        return values.astype(np.int64)
-    if kinds <= {float, int, np.float64, np.int64}:
-        return values.astype(np.float64)
-    return values
-
-
 def _numeric(a: np.ndarray) -> bool:
     return a.dtype != object
 
@@ -212,10 +220,23 @@ def _check_divisor(b: np.ndarray, op: str) -> None:
 
 
 def _merge(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Common dtype for two branches; strings and mixed kinds stay Python objects."""
-    if _numeric(x) and _numeric(y):
+    """Common dtype for two branches; strings, mixed kinds and ints a float64 would round stay Python objects."""
+    if _numeric(x) and _numeric(y) and not rounds_ints(x, y):
         return x, y
     return x.astype(object), y.astype(object)
+
+
+def _round_array(x: np.ndarray) -> np.ndarray:
+    """round() of every value: ints as they are, inf and NaN an error (as when folded), huge floats Python ints."""
+    if is_int(x):
+        return x.astype(np.int64)
+    finite = np.isfinite(x)
+    if not finite.all():
+        _checked("round", x[~finite].flat[0].item())  # raises the folded path's EvalProblem
+    rounded = np.rint(x)
+    if rounded.size and np.abs(rounded).max() >= INT_LIMIT:
+        return normalize(np.frompyfunc(lambda v: int(round(v)), 1, 1)(x).astype(object))
+    return rounded.astype(np.int64)
 
 
 _NUMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
@@ -236,22 +257,6 @@ _NUMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
     "min": np.minimum,
     "max": np.maximum,
 }
-
-
-def unique_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Distinct values, each position's index among them, and whether they are sorted.
-
-    Sorted when the values can be ordered (then codes compare like the values); values that cannot be
-    ordered (str and int together) keep first-seen order.
-    """
-    try:
-        uniques, inverse = np.unique(values, return_inverse=True)
-        return uniques, inverse.reshape(values.shape), True
-    except TypeError:
-        seen: dict[Any, int] = {}
-        inverse = np.array([seen.setdefault(v, len(seen)) for v in values.ravel()], dtype=np.int64)
-        uniques = np.array(list(seen) + [None], dtype=object)[:-1]
-        return uniques, inverse.reshape(values.shape), False
 
 
 def _index_array(table: Table, keys: np.ndarray) -> np.ndarray:
@@ -292,7 +297,7 @@ def apply_array(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
         return args[fn[1]]
     if head == "lit":
         value = lit_value(fn)
-        return np.array(value, dtype=object) if isinstance(value, (str, Table)) else np.array(value)
+        return np.array(value, dtype=object) if isinstance(value, (str, Table)) else int_array(value)
     if head == "index":
         table = lit_value(fn[1]) if fn[1][0] == "lit" else None
         if not isinstance(table, Table):
@@ -308,15 +313,16 @@ def apply_array(fn: Fn, args: tuple[np.ndarray, ...]) -> np.ndarray:
         return (truths[0] & truths[1]) if head == "and" else (truths[0] | truths[1])
     if head == "indicator":
         return _truth_array(operands[0]).astype(np.int64)
-    if all(_numeric(a) for a in operands) and head in _NUMPY_OPS:
+    numeric = all(_numeric(a) for a in operands)
+    if numeric and head in _NUMPY_OPS and not leaves_int64(head, operands):
         if head in ("/", "//", "%"):
             _check_divisor(operands[1], head)
         if head in ("+", "-", "*", "/", "//", "%", "neg", "abs") and any(a.dtype == bool for a in operands):
             operands = [a.astype(np.int64) if a.dtype == bool else a for a in operands]
         with np.errstate(all="ignore"):
             return _NUMPY_OPS[head](*operands)
-    if head == "round" and all(_numeric(a) for a in operands):
-        return np.rint(operands[0]).astype(np.int64)
+    if head == "round" and numeric:
+        return _round_array(operands[0])
     # Strings, mixed kinds: Python semantics element by element.
     shape = np.broadcast_shapes(*(a.shape for a in operands))
     result = np.frompyfunc(lambda *vs: _checked(head, *vs), len(operands), 1)(*operands)

@@ -36,6 +36,8 @@ def _mean(program: Program, op: Op, picked: list, position: int) -> Any:
     if all(_is_number(v) for v in picked):
         total = sum(picked)
         if all(isinstance(v, int) for v in picked):
+            if total % len(picked) == 0:
+                return total // len(picked)  # exact, however large
             mean = total / len(picked)  # int / int: correctly rounded
         else:
             mean = sum(float(v) for v in picked) / len(picked)
