@@ -145,10 +145,24 @@ def _round(x: Any) -> int:
     return int(round(x))
 
 
+def _times(a: Any, b: Any) -> Any:
+    """`*`, refusing a string repetition past MAX_STRING before it is built (`'a' * t` on a token of 10**10)."""
+    text, count = (a, b) if isinstance(a, str) else (b, a)
+    if isinstance(text, str) and isinstance(count, int) and not isinstance(count, bool):
+        from . import limits
+
+        if len(text) * count > limits.MAX_STRING:
+            raise EvalProblem(
+                f"a string of {len(text) * count:,} characters ({text[:10]!r} * {count}) is past the limit of "
+                f"{limits.MAX_STRING:,} ({limits.how_to_raise('MAX_STRING')})"
+            )
+    return a * b
+
+
 SCALAR_OPS: dict[str, Callable[..., Any]] = {
     "+": operator.add,
     "-": operator.sub,
-    "*": operator.mul,
+    "*": _times,
     "/": _divide(operator.truediv, "/"),
     "//": _divide(operator.floordiv, "//"),
     "%": _divide(operator.mod, "%"),

@@ -255,3 +255,12 @@ def test_the_repl_survives_hostile_entries():
     assert any("MAX_STRING" in line for line in lines)
     assert any("named twice" in line for line in lines)
     assert "ok" in lines[-1] and "a" in lines[-1]
+
+
+def test_a_string_repeated_at_run_time_past_the_limit_is_refused_before_it_is_built():
+    import rasp
+
+    program = rasp.parse("x = map(lambda t: 'a' * t, tokens);")
+    assert program.run([3, 2]) == ["aaa", "aa"]
+    with pytest.raises(rasp.RaspError, match="past the limit"):
+        program.run([3, 10**10])
