@@ -58,6 +58,10 @@ def paper_lengths(task: str) -> PaperLengths | None:
 
 
 def predict_task(task: str, pe: str) -> Prediction:
+    from programs.tasks import TASKS
+
+    if task in TASKS and TASKS[task].family == "rasp_l":
+        return _predict_rasp_l(task)
     fragment = FRAGMENT_FOR[pe]
     row = _paper_row(task)
     paper = None if row is None else row.predicted(pe)
@@ -72,3 +76,26 @@ def predict_task(task: str, pe: str) -> Prediction:
     return Prediction(
         bool(verdict.ok), f"{name} {'is' if verdict.ok else 'is not'} in {FRAGMENT_NAMES[fragment]}", paper
     )
+
+
+def _predict_rasp_l(task: str) -> Prediction:
+    """Zhou et al.'s tasks: the RASP-Generalization Conjecture's prediction (a RASP-L program solves the task at every
+    length), the same for every encoding, beside the paper's ✓/✗."""
+    from programs.zhou import PAPER_RASP_L
+
+    paper = PAPER_RASP_L.get(task)
+    name, verdicts = _verdicts(task)
+    if verdicts is None:
+        return Prediction(False, "no RASP-L program given", paper, from_program=False)
+    verdict, measure = verdicts.rasp_l, _measure(task)
+    length = f" ({measure.ops} ops, {measure.layers} layers)" if measure else ""
+    return Prediction(bool(verdict.ok), f"{name} {'is' if verdict.ok else 'is not'} in RASP-L{length}", paper)
+
+
+@cache
+def _measure(task: str):
+    import rasp
+    from programs.tasks import get_task
+
+    path = get_task(task).program_path
+    return None if path is None else rasp.measure(rasp.load(path))

@@ -100,12 +100,12 @@ def plan(
     for t in tasks:
         for pe in pes:
             resolved = profile.for_run(t, pe)
-            if resolved.training_set or resolved.schedule != "linear" or resolved.warmup_steps:
+            if resolved.training_set or resolved.schedule != "linear" or resolved.warmup_steps or resolved.hint_pool:
                 from rasp.errors import RaspInputError
 
                 raise RaspInputError(
-                    f"{t} under the {profile.name} profile needs a fixed training set, a constant schedule or "
-                    "warm-up, which the trainer does not run yet"
+                    f"{t} under the {profile.name} profile needs a fixed training set, a constant schedule, "
+                    "warm-up or a hint pool, which the trainer does not run yet"
                 )
     return [
         Job(t, pe, s, profile.for_run(t, pe), sweep, data=data, protocol=protocol)
