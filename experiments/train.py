@@ -96,8 +96,8 @@ class Run:
         self.max_positions = max_sequence_length(self.task, profile.max_input_length) + 1
         torch.manual_seed(spec.seed)
         self.model = build_model(self.task, spec, self.max_positions, self.vocab).to(device)
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=spec.architecture.lr, weight_decay=profile.weight_decay
+        self.optimizer = torch.optim.AdamW(  # fused: one kernel for all parameters' updates (CPU and CUDA)
+            self.model.parameters(), lr=spec.architecture.lr, weight_decay=profile.weight_decay, fused=True
         )
         self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._rate)
         self.step = 0
