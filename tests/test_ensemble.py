@@ -130,3 +130,20 @@ def test_an_ensemble_refuses_runs_of_different_shapes():
     wide = Architecture(2, 2, 32, 1e-2)
     with pytest.raises(ValueError):
         Ensemble([RunSpec("parity", "ape", 0, TINY, TINY.architecture), RunSpec("parity", "ape", 0, TINY, wide)])
+
+
+def test_jobs_ensembled_record_what_each_job_records(tmp_path):
+    """The runner's grouped execution: a sweep round by round, each job stopping at its first converged run."""
+    from experiments.runner import execute_job, execute_jobs_ensembled, plan
+
+    sweep = (Architecture(1, 2, 16, 1e-3), Architecture(1, 2, 16, 1e-2))
+    profile = TINY.with_(sweep=sweep, steps=12, converged_at=0.7)
+    jobs = plan(["binary_majority"], ["ape", "nope"], 1, profile, sweep=True)
+    together = execute_jobs_ensembled(jobs, str(tmp_path / "together"))
+    assert [job for job, _ in together] == jobs
+    for job, records in together:
+        alone = execute_job(job, str(tmp_path / "alone"))
+        assert [(r["key"], r["converged"], r["selected"], r["job"]) for r in records] == [
+            (r["key"], r["converged"], r["selected"], r["job"]) for r in alone
+        ]
+        assert [r["bins"] for r in records] == [r["bins"] for r in alone]
