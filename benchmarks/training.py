@@ -7,7 +7,8 @@
 For each task it builds the quick profile's members as `experiments.train.Run` does (seeds 0, 1, ..., encodings
 alternating APE / NoPE), samples every member's batches up front (the same examples for every variant: only
 how they are laid out differs), and times, interleaved and repeated (the best repeat counts: other processes
-share the CPU, so only ratios measured in one run mean anything):
+share the CPU, so only ratios measured in one run mean anything; with one thread it counts this process's CPU
+time, with more the wall time):
 
 - today: the trainer before the packed step: `CausalTransformer.forward` on the padded batch (per-head einsum
   attention), cross-entropy over every position, `torch.optim.AdamW` (single-tensor);
@@ -75,21 +76,25 @@ def todays_optimizer(model: nn.Module) -> torch.optim.Optimizer:
 
 
 def seconds_per_step(step: Callable[[int], object], steps: int) -> float:
-    started = time.perf_counter()
+    """CPU seconds of this process per step with one thread (other processes' load then counts less than in wall
+    time); wall seconds with more threads."""
+    clock = time.process_time if torch.get_num_threads() == 1 else time.perf_counter
+    started = clock()
     for k in range(steps):
         step(k)
-    return (time.perf_counter() - started) / steps
+    return (clock() - started) / steps
 
 
 def benchmark_task(task: str, sizes: list[int], steps: int, repeats: int, reference: bool) -> None:
     arch, members = QUICK.architecture, max(sizes)
     specs = [RunSpec(task, ("ape", "nope")[i % 2], i, QUICK, arch) for i in range(members)]
     runs = [Run(spec) for spec in specs]
-    sampled_at = time.perf_counter()
+    clock = time.process_time if torch.get_num_threads() == 1 else time.perf_counter  # as in seconds_per_step
+    sampled_at = clock()
     for run in runs:
         run.begin_training()
     batches = [[run.next_batch() for _ in range(steps + 1)] for run in runs]  # one warm-up step each
-    data_s = (time.perf_counter() - sampled_at) / (members * (steps + 1))
+    data_s = (clock() - sampled_at) / (members * (steps + 1))
     today, now = Run(specs[0]).model, Run(specs[0])
     variants: dict[str, tuple[int, Callable[[int], object]]] = {}
     today_optimizer = todays_optimizer(today)
@@ -133,7 +138,7 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=["dyck_4", "sort", "binary_majority"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 3, 6, 12], help="ensemble sizes")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per variant and repeat")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (an experiment worker uses 1)")
     parser.add_argument("--reference", action="store_true", help="also time nn.TransformerEncoderLayer")
     args = parser.parse_args()

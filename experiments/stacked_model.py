@@ -36,6 +36,7 @@ class PackedBatch:
     targets: torch.Tensor  # M × S target ids (fillers: IGNORE)
     batch: int  # B
     width: int  # T
+    every_token_scored: bool = False  # scored is 0, 1, ..., N - 1 for every member (no gather needed)
 
 
 def pack(batches: list[Batch]) -> PackedBatch:
@@ -56,6 +57,9 @@ def pack(batches: list[Batch]) -> PackedBatch:
         is_scored = member_targets != IGNORE
         scored.append(is_scored.nonzero(as_tuple=True)[0])
         targets.append(member_targets[is_scored])
+    every_token_scored = (
+        all(s.shape[0] == i.shape[0] for s, i in zip(scored, ids)) and len({i.shape[0] for i in ids}) == 1
+    )
     return PackedBatch(
         _stack(ids, 0),
         _stack(positions, 0),
@@ -64,6 +68,7 @@ def pack(batches: list[Batch]) -> PackedBatch:
         _stack(targets, IGNORE),
         size,
         width,
+        every_token_scored,
     )
 
 
@@ -80,6 +85,8 @@ def stacked_parameters(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 def _layer_norm(x: torch.Tensor, params: dict[str, torch.Tensor], name: str) -> torch.Tensor:
     if f"{name}.weight" not in params:  # nn.Identity: no layer norm
         return x
+    if x.shape[0] == 1:  # one member: the fused affine kernel
+        return F.layer_norm(x, x.shape[-1:], params[f"{name}.weight"][0], params[f"{name}.bias"][0])
     x = F.layer_norm(x, x.shape[-1:])
     return x * params[f"{name}.weight"].unsqueeze(1) + params[f"{name}.bias"].unsqueeze(1)
 
@@ -110,20 +117,25 @@ def _attention(x: torch.Tensor, params: dict[str, torch.Tensor], name: str, data
     return out if bias is None else out + bias.unsqueeze(1)
 
 
+def _embed(tables: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Member m's rows `ids[m]` of its table `tables[m]` (M × N × d), as one embedding lookup."""
+    members, rows = tables.shape[:2]
+    offsets = torch.arange(members, device=ids.device).unsqueeze(1) * rows
+    return F.embedding(ids + offsets, tables.flatten(0, 1))
+
+
 def residual(params: dict[str, torch.Tensor], cfg, data: PackedBatch, use_positions: torch.Tensor | None = None):
     """The residual stream after the last block at the packed tokens (M × N × d); `cfg` is the members'
     `TransformerConfig`. `use_positions` (M, 0 or 1) turns the position table off for NoPE members of an
     ensemble whose stack carries one (their table stays 0 and gets no gradient)."""
     if not cfg.causal or cfg.dropout:
         raise ValueError("the packed forward is for causal models without dropout (trained models)")
-    members = data.ids.shape[0]
-    rows = torch.arange(members, device=data.ids.device).unsqueeze(1)
-    x = params["tok_emb.weight"][rows, data.ids]
+    x = _embed(params["tok_emb.weight"], data.ids)
     if "pos_emb.weight" in params:
         table = params["pos_emb.weight"]
         if use_positions is not None:
             table = table * use_positions.view(-1, 1, 1).to(table.dtype)
-        x = x + table[rows, data.positions]
+        x = x + _embed(table, data.positions)
     for layer, (heads, d_head, d_mlp) in enumerate(zip(cfg.heads(), cfg.head_dims(), cfg.mlp_dims())):
         name = f"blocks.{layer}"
         if heads:
@@ -140,7 +152,10 @@ def member_losses(
 ) -> torch.Tensor:
     """Each member's mean cross-entropy over its scored tokens (M), unembedding the scored tokens only."""
     x = residual(params, cfg, data, use_positions)
-    scored = x.gather(1, data.scored.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+    if data.scored.shape[1] == x.shape[1] and data.every_token_scored:
+        scored = x
+    else:
+        scored = x.gather(1, data.scored.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
     logits = _linear(scored, params, "unembed")
     losses = F.cross_entropy(logits.flatten(0, 1), data.targets.flatten(), ignore_index=IGNORE, reduction="none")
     counts = (data.targets != IGNORE).sum(dim=1).clamp(min=1)
