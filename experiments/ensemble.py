@@ -108,6 +108,20 @@ class _Stack:
         }
         steps = [float(s[0]["step"]) if s and "step" in s[0] else 0.0 for s in states]
         self.adam_steps = torch.tensor(steps, device=device)
+        self.same_steps = len(set(steps)) == 1  # members that resumed at different steps take `_update`'s own path
+        self.fused = torch.optim.AdamW(
+            [self.params[n] for n in self.names],
+            betas=self.betas,
+            eps=self.eps,
+            weight_decay=self.weight_decay,
+            fused=True,
+        )
+        for name in self.names:  # the fused optimizer updates the stack's own state in place
+            self.fused.state[self.params[name]] = {
+                "step": torch.tensor(steps[0], device=device),
+                "exp_avg": self.exp_avg[name],
+                "exp_avg_sq": self.exp_avg_sq[name],
+            }
         for i, run in enumerate(runs):
             run.before_eval = lambda i=i: self.write_back(i)
 
@@ -122,7 +136,8 @@ class _Stack:
 
     @torch.no_grad()
     def _update(self, grads: dict[str, torch.Tensor]) -> None:
-        """torch.optim.AdamW's update (its single-tensor form) after clip_grad_norm_(1.0), per member."""
+        """torch.optim.AdamW's update after clip_grad_norm_(1.0), per member: with the fused optimizer over the stack
+        when the members share learning rate and step count, else elementwise with per-member rates."""
         members = len(self.runs)
 
         def per_member(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -130,7 +145,17 @@ class _Stack:
 
         norms = torch.stack([g.pow(2).flatten(1).sum(dim=1) for g in grads.values()]).sum(dim=0).sqrt()
         clip = (1.0 / (norms + 1e-6)).clamp(max=1.0)
-        lr = torch.tensor([run.optimizer.param_groups[0]["lr"] for run in self.runs], device=norms.device)
+        rates = [run.optimizer.param_groups[0]["lr"] for run in self.runs]
+        if len(set(rates)) == 1 and self.same_steps:  # one rate and step count: AdamW's own fused kernel
+            for name in self.names:
+                self.params[name].grad = (grads[name] * per_member(clip, grads[name])).contiguous()
+            self.fused.param_groups[0]["lr"] = rates[0]
+            self.fused.step()
+            self.adam_steps += 1
+            for name in self.names:
+                self.params[name].grad = None
+            return
+        lr = torch.tensor(rates, device=norms.device)
         self.adam_steps += 1
         beta1, beta2 = self.betas
         step_size = lr / (1 - beta1**self.adam_steps)
@@ -150,7 +175,7 @@ class _Stack:
         for name, param in run.model.named_parameters():
             param.copy_(self.params[name][i])
             run.optimizer.state[param] = {
-                "step": torch.tensor(float(self.adam_steps[i])),
+                "step": torch.tensor(float(self.adam_steps[i]), device=param.device),  # as fused AdamW keeps it
                 "exp_avg": self.exp_avg[name][i].clone(),
                 "exp_avg_sq": self.exp_avg_sq[name][i].clone(),
             }
