@@ -90,6 +90,16 @@ def test_an_ensemble_returns_what_each_separate_run_returns():
         assert [h["loss"] for h in alone["history"]] == pytest.approx([h["loss"] for h in member["history"]], rel=1e-4)
 
 
+def test_members_with_their_own_learning_rates_equal_separate_runs():
+    """Sweep points of one shape: each member keeps its own rate (the per-member AdamW path)."""
+    rates = [Architecture(2, 2, 16, lr) for lr in (1e-2, 3e-3)]
+    together = Ensemble([RunSpec("parity", "ape", 0, TINY, arch) for arch in rates]).execute()
+    for arch, member in zip(rates, together):
+        alone = Run(RunSpec("parity", "ape", 0, TINY, arch)).execute()
+        assert alone["bins"] == member["bins"] and alone["architecture"] == member["architecture"]
+        assert [h["loss"] for h in alone["history"]] == pytest.approx([h["loss"] for h in member["history"]], 1e-4)
+
+
 def interrupt_at_step_12(watched: Run):
     """A progress callback that stops training when `watched` reaches step 12 (before it saves there)."""
 
