@@ -70,7 +70,9 @@ class Ensemble:
                     losses = stack.step([run.next_batch() for run in active])
                     for run, loss in zip(active, losses):
                         run.after_step(loss)
-                for run in active:
+                for i, run in enumerate(active):
+                    if run.training:  # it goes on in the next stack, from where this one left it
+                        stack.write_back(i)
                     run.before_eval = None
                 active = [run for run in active if run.training]
 

@@ -66,8 +66,8 @@ def execute_jobs_ensembled(
     "seconds" is the ensemble's wall time up to that record). A sweep goes round by round: round r trains every
     unfinished job's r-th architecture, grouped by shape, and a job stops at its first converged run.
 
-    `members` caps an ensemble's size (None: every run of a shape in one). Returns (job, records) per job, in
-    order. Picklable for pools: a worker can take a whole group."""
+    `members` caps an ensemble's size; None: `default_members(device)`. Returns (job, records) per job, in order.
+    Picklable for pools: a worker can take a whole group."""
     import torch
 
     from .ensemble import Ensemble, shape_key
@@ -82,7 +82,7 @@ def execute_jobs_ensembled(
         for job, spec in pending:
             groups.setdefault(shape_key(spec), []).append((job, spec))
         for group in groups.values():
-            size = members or len(group)
+            size = members or default_members(device) or len(group)
             for start in range(0, len(group), size):
                 part = group[start : start + size]
                 ensemble = Ensemble([spec for _, spec in part], Path(out_dir) / "checkpoints", device, _progress_lines)
@@ -93,6 +93,14 @@ def execute_jobs_ensembled(
         for record in job_records:
             record["selected"] = record is job_records[-1]  # the converged one, or the largest tried
     return [(job, records[job]) for job in jobs]
+
+
+def default_members(device: str) -> int | None:
+    """Ensemble size by device: on a GPU every run of a shape in one ensemble (None); on CPU one run at a time,
+    because there the stacked step costs each member about what its own step costs (benchmarks/training.py: quick
+    model, 2 cores, ensembles of 3-12 at 0.9-1.5x today's trainer per model, against 1.1-1.45x for a single packed
+    run), and two worker processes already keep both cores busy."""
+    return None if device.startswith("cuda") else 1
 
 
 def _progress_lines(run: Run, loss: float, accuracy: float, seconds: float) -> None:

@@ -149,7 +149,7 @@ def test_jobs_ensembled_record_what_each_job_records(tmp_path):
     sweep = (Architecture(1, 2, 16, 1e-3), Architecture(1, 2, 16, 1e-2))
     profile = TINY.with_(sweep=sweep, steps=12, converged_at=0.7)
     jobs = plan(["binary_majority"], ["ape", "nope"], 1, profile, sweep=True)
-    together = execute_jobs_ensembled(jobs, str(tmp_path / "together"))
+    together = execute_jobs_ensembled(jobs, str(tmp_path / "together"), members=4)  # CPU default: 1
     assert [job for job, _ in together] == jobs
     for job, records in together:
         alone = execute_job(job, str(tmp_path / "alone"))
