@@ -1,28 +1,34 @@
-"""Training throughput: where a quick-profile training step spends its time, against PyTorch's own layers.
+"""Training throughput on the quick profile: today's trainer, the packed step, and ensembles, in one run.
 
-    python benchmarks/training.py                 # 3 tasks, 200 timed steps each, 1 thread (as a worker runs)
-    python benchmarks/training.py --steps 50 --threads 2 --tasks dyck_4
+    python benchmarks/training.py                         # 3 tasks, ensembles of 1, 3, 6, 12; 1 thread
+    python benchmarks/training.py --threads 2 --steps 10 --tasks sort --sizes 1 6
+    python benchmarks/training.py --reference             # also PyTorch's nn.TransformerEncoderLayer baseline
 
-For each task it builds the quick profile's model (APE) exactly as `experiments.train.Run` does and times, on the
-same pre-sampled batches:
+For each task it builds the quick profile's members as `experiments.train.Run` does (seeds 0, 1, ..., encodings
+alternating APE / NoPE), samples every member's batches up front (the same examples for every variant: only
+how they are laid out differs), and times, interleaved and repeated (the best repeat counts: other processes
+share the CPU, so only ratios measured in one run mean anything; with one thread it counts this process's CPU
+time, with more the wall time):
 
-- data: sampling and collating one training batch (`Run.batch`, with position offsets);
-- step: one AdamW step of our `CausalTransformer` (forward, loss, backward, clipping, update);
-- reg: the same with the position regularizer added to the loss (pe = reg);
-- reference: one AdamW step of a baseline of the same size built from PyTorch's `nn.TransformerEncoderLayer`
-  (pre-norm, causal mask, ReLU MLP, the same embeddings and unembedding), run in the same process.
+- today: the trainer before the packed step: `CausalTransformer.forward` on the padded batch (per-head einsum
+  attention), cross-entropy over every position, `torch.optim.AdamW` (single-tensor);
+- run: `training_step` as a `Run` takes it now (experiments/stacked_model.py: real tokens only, one QKV matmul,
+  scaled_dot_product_attention, unembedding of scored tokens; fused AdamW);
+- ensemble M: `experiments.ensemble` stepping M members at once (stacked parameters, batched AdamW);
+- reference (--reference): the same shape built from `nn.TransformerEncoderLayer` (fused attention), with
+  today's loss and optimizer.
 
-It prints milliseconds per step and the ratios step / reference, reg / step and data / step. The reference is
-not the same function as our model (its attention is fused; ours keeps per-head weight matrices, which the
-compiler and the attention maps read), so the ratio says what our readable layout costs, not a bug.
+It prints milliseconds per step, examples/s (steps only, and with each member's data sampling added),
+models·steps/s, and each one's ratio to today's trainer.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -31,6 +37,8 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from experiments.data import IGNORE, Batch  # noqa: E402
+from experiments.ensemble import _Stack  # noqa: E402
 from experiments.profiles import QUICK  # noqa: E402
 from experiments.train import Run, RunSpec, training_step  # noqa: E402
 
@@ -51,44 +59,94 @@ class ReferenceGPT(nn.Module):
         return self.unembed(self.ln_f(x))
 
 
-def timed_steps(model: nn.Module, batches: list, reg_coefficient: float = 0.0) -> float:
-    """Milliseconds per AdamW step (the trainer's own `training_step`) over `batches`, after two warm-up steps."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    for batch in batches[:2]:
-        training_step(model, optimizer, batch, reg_coefficient)
-    started = time.perf_counter()
-    for batch in batches:
-        training_step(model, optimizer, batch, reg_coefficient)
-    return (time.perf_counter() - started) * 1000 / len(batches)
+def todays_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch) -> torch.Tensor:
+    """The trainer's step before the packed forward (commit 9f33aae): every padded position through the model."""
+    logits = model(batch.ids, positions=batch.positions)
+    loss = nn.functional.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    return loss
+
+
+def todays_optimizer(model: nn.Module) -> torch.optim.Optimizer:
+    arch = QUICK.architecture
+    return torch.optim.AdamW(model.parameters(), lr=arch.lr, weight_decay=QUICK.weight_decay, foreach=False)
+
+
+def seconds_per_step(step: Callable[[int], object], steps: int) -> float:
+    """CPU seconds of this process per step with one thread (other processes' load then counts less than in wall
+    time); wall seconds with more threads."""
+    clock = time.process_time if torch.get_num_threads() == 1 else time.perf_counter
+    started = clock()
+    for k in range(steps):
+        step(k)
+    return (clock() - started) / steps
+
+
+def benchmark_task(task: str, sizes: list[int], steps: int, repeats: int, reference: bool) -> None:
+    arch, members = QUICK.architecture, max(sizes)
+    specs = [RunSpec(task, ("ape", "nope")[i % 2], i, QUICK, arch) for i in range(members)]
+    runs = [Run(spec) for spec in specs]
+    clock = time.process_time if torch.get_num_threads() == 1 else time.perf_counter  # as in seconds_per_step
+    sampled_at = clock()
+    for run in runs:
+        run.begin_training()
+    batches = [[run.next_batch() for _ in range(steps + 1)] for run in runs]  # one warm-up step each
+    data_s = (clock() - sampled_at) / (members * (steps + 1))
+    today, now = Run(specs[0]).model, Run(specs[0])
+    variants: dict[str, tuple[int, Callable[[int], object]]] = {}
+    today_optimizer = todays_optimizer(today)
+    variants["today"] = (1, lambda k: todays_step(today, today_optimizer, batches[0][k]))
+    variants["run"] = (1, lambda k: training_step(now.model, now.optimizer, batches[0][k]))
+    for size in sizes:
+        stack = _Stack(runs[:size])
+        variants[f"ensemble {size}"] = (size, lambda k, s=stack, n=size: s.step([b[k] for b in batches[:n]]))
+    if reference:
+        torch.manual_seed(0)
+        ref = ReferenceGPT(
+            len(now.vocab), now.max_positions, arch.width, arch.heads, arch.layers, arch.mlp_ratio * arch.width
+        )
+        ref_optimizer = todays_optimizer(ref)
+        variants["reference"] = (1, lambda k: todays_step(ref, ref_optimizer, batches[0][k]))
+    for _, step in variants.values():
+        step(steps)  # warm-up on the extra batch
+    timings: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(repeats):
+        for name, (_, step) in variants.items():
+            timings[name].append(seconds_per_step(step, steps))
+    base = min(timings["today"])
+    batch = QUICK.batch_size
+    print(f"\n{task}: {len(now.vocab)} tokens, {now.max_positions} positions; data {data_s * 1000:.2f} ms/batch")
+    print(
+        f"  {'variant':12s} {'ms/step':>8s} {'examples/s':>11s} {'with data':>10s} {'models·steps/s':>15s}"
+        f" {'× today':>8s}  (best of {repeats})"
+    )
+    for name, (size, _) in variants.items():
+        best = min(timings[name])
+        spread = (max(timings[name]) - best) / best
+        print(
+            f"  {name:12s} {best * 1000:8.2f} {size * batch / best:11.0f} {size * batch / (best + size * data_s):10.0f}"
+            f" {size / best:15.1f} {base / best * size:8.2f}  (median {statistics.median(timings[name]) * 1000:.2f} ms,"
+            f" spread {spread * 100:.0f}%)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="+", default=["dyck_4", "sort", "binary_majority"])
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1, 3, 6, 12], help="ensemble sizes")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per variant and repeat")
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (an experiment worker uses 1)")
+    parser.add_argument("--reference", action="store_true", help="also time nn.TransformerEncoderLayer")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     arch = QUICK.architecture
     print(f"quick model {arch.name}, mlp ×{arch.mlp_ratio}, batch {QUICK.batch_size}, {args.threads} thread(s)")
-    print(f"{'task':18s} {'data':>7s} {'step':>7s} {'reg':>7s} {'ref':>7s}   step/ref  reg/step  data/step  (ms)")
     for task in args.tasks:
-        run = Run(RunSpec(task, "ape", 0, QUICK, arch))
-        rng = random.Random(0)
-        started = time.perf_counter()
-        batches = [run.batch(rng, QUICK.train_lengths, QUICK.batch_size, offsets=True) for _ in range(args.steps)]
-        data_ms = (time.perf_counter() - started) * 1000 / args.steps
-        step_ms = timed_steps(run.model, batches)
-        reg_ms = timed_steps(Run(RunSpec(task, "reg", 0, QUICK, arch)).model, batches, QUICK.reg_coefficient)
-        torch.manual_seed(0)
-        reference = ReferenceGPT(
-            len(run.vocab), run.max_positions, arch.width, arch.heads, arch.layers, arch.mlp_ratio * arch.width
-        )
-        ref_ms = timed_steps(reference, batches)
-        print(
-            f"{task:18s} {data_ms:7.2f} {step_ms:7.2f} {reg_ms:7.2f} {ref_ms:7.2f}"
-            f"   {step_ms / ref_ms:8.2f}  {reg_ms / step_ms:8.2f}  {data_ms / step_ms:9.2f}"
-        )
+        benchmark_task(task, args.sizes, args.steps, args.repeats, args.reference)
 
 
 if __name__ == "__main__":

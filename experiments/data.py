@@ -21,9 +21,11 @@ class Batch:
     ids: torch.Tensor  # B × T token ids
     targets: torch.Tensor  # B × T target ids, IGNORE where there is none
     positions: torch.Tensor  # B × T position ids
+    lengths: torch.Tensor | None = None  # B: each sequence's real tokens (the rest of its row is padding)
 
     def to(self, device: str | torch.device) -> Batch:
-        return Batch(self.ids.to(device), self.targets.to(device), self.positions.to(device))
+        lengths = None if self.lengths is None else self.lengths.to(device)
+        return Batch(self.ids.to(device), self.targets.to(device), self.positions.to(device), lengths)
 
 
 class Vocabulary:
@@ -70,4 +72,5 @@ def collate(
     positions = torch.arange(width) + torch.tensor(offsets).unsqueeze(1)
     if max_positions is not None:
         positions.clamp_(max=max_positions - 1)  # padding past the table's end (never scored)
-    return Batch(torch.tensor(ids), torch.tensor(targets), positions)
+    lengths = torch.tensor([len(e.tokens) for e in examples])
+    return Batch(torch.tensor(ids), torch.tensor(targets), positions, lengths)

@@ -19,6 +19,7 @@ from programs.tasks import Task, get_task
 
 from .data import IGNORE, Batch, Vocabulary, collate, max_sequence_length
 from .profiles import Architecture, Profile
+from .stacked_model import member_losses, pack, position_regularizers, stacked_parameters
 
 PE_KINDS = ("ape", "nope", "reg")  # learned absolute positions, none, APE + the position regularizer
 
@@ -55,28 +56,18 @@ def build_model(task: Task, spec: RunSpec, max_positions: int, vocab: Vocabulary
 
 
 def position_regularizer(model) -> torch.Tensor:
-    """Huang et al.'s APE regularizer: per layer and head, the mean over key positions j of the summed
-    squared position–position attention logits ((P W_Q)(P W_K)ᵀ)_ij over query positions i ≥ j."""
-    table = model.pos_emb.weight  # (positions, d_model)
-    total = table.new_zeros(())
-    causal = torch.tril(torch.ones(table.shape[0], table.shape[0], dtype=torch.bool, device=table.device))
-    for block in model.blocks:
-        if block.attn is None:
-            continue
-        q = torch.einsum("pd,hde->hpe", table, block.attn.W_Q)  # W_Q, W_K: heads × d_model × d_head
-        k = torch.einsum("pd,hde->hpe", table, block.attn.W_K)
-        logits = torch.einsum("hie,hje->hij", q, k)
-        total = total + (logits.pow(2) * causal).sum(dim=1).mean(dim=1).sum()
-    return total
+    """Huang et al.'s APE regularizer of one model (experiments/stacked_model.py: `position_regularizers`)."""
+    return position_regularizers(stacked_parameters(model))[0]
 
 
 def training_step(model, optimizer: torch.optim.Optimizer, batch: Batch, reg_coefficient: float = 0.0) -> torch.Tensor:
     """One optimizer step on the answer tokens' cross-entropy (plus the position regularizer, if a coefficient is
-    given), with gradient clipping; returns the loss. Shared by `Run` and benchmarks/training.py."""
-    logits = model(batch.ids, positions=batch.positions)
-    loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE)
+    given), with gradient clipping; returns the loss. The forward pass is the packed one of
+    experiments/stacked_model.py (no work on padding). Shared by `Run` and benchmarks/training.py."""
+    params = stacked_parameters(model)
+    loss = member_losses(params, model.cfg, pack([batch]))[0]
     if reg_coefficient:
-        loss = loss + reg_coefficient * position_regularizer(model)
+        loss = loss + reg_coefficient * position_regularizers(params)[0]
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -105,14 +96,16 @@ class Run:
         self.max_positions = max_sequence_length(self.task, profile.max_input_length) + 1
         torch.manual_seed(spec.seed)
         self.model = build_model(self.task, spec, self.max_positions, self.vocab).to(device)
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=spec.architecture.lr, weight_decay=profile.weight_decay
+        self.optimizer = torch.optim.AdamW(  # fused: one kernel for all parameters' updates (CPU and CUDA)
+            self.model.parameters(), lr=spec.architecture.lr, weight_decay=profile.weight_decay, fused=True
         )
         self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._rate)
         self.step = 0
         self.step_limit = profile.steps
         self.history: list[dict] = []
         self.finished = False  # training is over (saved with the checkpoint, so a resumed run only evaluates)
+        self.training = False  # inside `train` (or an ensemble's), with steps left
+        self.before_eval = None  # called before each evaluation in training (see `after_step`)
 
     def _rate(self, step: int) -> float:
         """Linear from the peak to 0 over the schedule; an extension (see `train`) again, from a lower peak."""
@@ -131,40 +124,67 @@ class Run:
     def train(self) -> None:
         """Train over the profile's linear schedule; a run that ends it short of convergence but close to it
         (`Profile.extend_from`) gets up to `Profile.extensions` more schedules, each from `extension_rate` × the peak."""
+        self.begin_training()
+        regularizer = self.spec.profile.reg_coefficient if self.spec.pe == "reg" else 0.0
+        while self.training:
+            self.model.train()
+            loss = training_step(self.model, self.optimizer, self.next_batch(), regularizer)
+            self.after_step(loss)
+
+    # The loop of `train` in three parts, so that an ensemble (experiments/ensemble.py) can drive each member's
+    # data, schedule, evaluations and stopping exactly as its own run would, and do the optimizer steps itself.
+
+    def begin_training(self) -> None:
+        """Set up the data stream (resumable: seeded by the step) and the step limit; `training` says whether
+        there is anything left to train."""
         profile = self.spec.profile
-        rng = random.Random(self.spec.seed * 1_000_003 + self.step)
-        held_out = self.batch(random.Random(self.spec.seed + 7), profile.train_lengths, 256, offsets=False)
-        started = time.perf_counter()
+        self._rng = random.Random(self.spec.seed * 1_000_003 + self.step)
+        self._held_out = self.batch(random.Random(self.spec.seed + 7), profile.train_lengths, 256, offsets=False)
+        self._started = time.perf_counter()
         self.step_limit = profile.steps * max(1, math.ceil(self.step / profile.steps))
-        while not self._train_until(self.step_limit, rng, held_out, started) and self._extend():
-            self.step_limit += profile.steps
+        self.training = True
+        self._end_of_schedule()
+
+    def next_batch(self) -> Batch:
+        profile = self.spec.profile
+        return self.batch(self._rng, profile.train_lengths, profile.batch_size, offsets=self.spec.pe != "nope")
+
+    def after_step(self, loss: torch.Tensor) -> None:
+        """Count an optimizer step: advance the schedule, evaluate when due, stop early (held-out accuracy reached
+        `stop_at`, or stayed below `give_up_below` for `give_up_after` of the first schedule), extend or finish
+        at the schedule's end. `before_eval`, if set, runs first at every evaluation (an ensemble copies the
+        member's weights into `model` there)."""
+        profile = self.spec.profile
+        self.schedule.step()
+        self.step += 1
+        limit = self.step_limit
+        if self.step % profile.eval_every == 0 or self.step == limit:
+            if self.before_eval is not None:
+                self.before_eval()
+            accuracy = self.accuracy(self._held_out)
+            self.history.append({"step": self.step, "loss": loss.item(), "train_accuracy": accuracy})
+            if self.progress:
+                self.progress(self, loss.item(), accuracy, time.perf_counter() - self._started)
+            self.save()
+            into_schedule = self.step - (limit - profile.steps)  # min_steps counts from this schedule's start
+            if accuracy >= profile.stop_at and into_schedule >= profile.min_steps:
+                return self._finish()
+            learned_nothing = accuracy < profile.give_up_below and limit == profile.steps  # first schedule
+            if learned_nothing and into_schedule >= profile.give_up_after * profile.steps:
+                return self._finish()  # it would end without an outcome anyway
+        self._end_of_schedule()
+
+    def _end_of_schedule(self) -> None:
+        while self.training and self.step >= self.step_limit:
+            if self._extend():
+                self.step_limit += self.spec.profile.steps
+            else:
+                self._finish()
+
+    def _finish(self) -> None:
+        self.training = False
         self.finished = True
         self.save()
-
-    def _train_until(self, limit: int, rng: random.Random, held_out: Batch, started: float) -> bool:
-        """Train up to step `limit`; True if it stopped early (held-out accuracy reached `stop_at`, or stayed below
-        `give_up_below` for `give_up_after` steps)."""
-        profile = self.spec.profile
-        while self.step < limit:
-            self.model.train()
-            batch = self.batch(rng, profile.train_lengths, profile.batch_size, offsets=self.spec.pe != "nope")
-            regularizer = profile.reg_coefficient if self.spec.pe == "reg" else 0.0
-            loss = training_step(self.model, self.optimizer, batch, regularizer)
-            self.schedule.step()
-            self.step += 1
-            if self.step % profile.eval_every == 0 or self.step == limit:
-                accuracy = self.accuracy(held_out)
-                self.history.append({"step": self.step, "loss": loss.item(), "train_accuracy": accuracy})
-                if self.progress:
-                    self.progress(self, loss.item(), accuracy, time.perf_counter() - started)
-                self.save()
-                into_schedule = self.step - (limit - profile.steps)  # min_steps counts from this schedule's start
-                if accuracy >= profile.stop_at and into_schedule >= profile.min_steps:
-                    return True
-                learned_nothing = accuracy < profile.give_up_below and limit == profile.steps  # first schedule
-                if learned_nothing and into_schedule >= profile.give_up_after * profile.steps:
-                    return True  # it would end without an outcome anyway
-        return False
 
     def _extend(self) -> bool:
         profile = self.spec.profile
@@ -242,6 +262,11 @@ class Run:
         resumed = self.resume()
         if not self.finished:  # an early stop interrupted before its result line was written does not train on
             self.train()
+        return self.result(resumed, started)
+
+    def result(self, resumed: bool, started: float) -> dict:
+        """The run's record: its test bins evaluated now, its training as it went, and the seconds since `started`
+        (`time.perf_counter()` when its execution began)."""
         bins = self.evaluate()
         return {
             "key": self.spec.key,
