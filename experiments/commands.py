@@ -40,7 +40,7 @@ def _from_protocol(args: argparse.Namespace):
     name, _, version = args.protocol.partition(":")
     if version and not version.isdigit():
         raise RaspInputError(f"--protocol {args.protocol}: expected NAME or NAME:VERSION, e.g. huang-quick:1")
-    fixed = {"--profile": args.profile, "--pe": args.pe, "--seeds": args.seeds, "--data": args.data,
+    fixed = {"--profile": args.profile, "--pe": args.pe, "--seeds": args.seeds, "--data": args.data, "--data-dir": args.data_dir,
              "--steps": args.steps, "--sweep": args.sweep or None, "--full-schedule": args.full_schedule or None}  # fmt: skip
     given = [flag for flag, value in fixed.items() if value is not None]
     if given:
@@ -86,7 +86,9 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     tasks = _tasks(args.tasks, suite)
     label = protocol.name if protocol else f"{args.suite if not args.tasks else 'custom'}-{profile.name}"
     out = Path(args.out or f"runs/{label}")
-    jobs = plan(tasks, pes, seeds, profile, sweep=sweep, data=data, protocol=stamp)
+    if args.data_dir and len(tasks) != 1:
+        raise RaspInputError("--data-dir holds one task's data: name that one task")
+    jobs = plan(tasks, pes, seeds, profile, sweep=sweep, data=data, protocol=stamp, data_dir=args.data_dir)
     workers = args.workers or max(1, min(len(jobs), os.cpu_count() or 1))
     if workers < 1:
         raise RaspInputError(f"--workers must be at least 1 (got {workers})")
@@ -200,6 +202,11 @@ def register(sub) -> None:
     )
     p.add_argument("--profile", help="quick (CPU, the default) or paper (the published protocol, GPU)")
     p.add_argument("--data", help="authors (the samplers of the authors' code, the default) or uniform (a control)")
+    p.add_argument(
+        "--data-dir",
+        help="train and test on a directory in the authors' generated_ds format (train_src.txt, val_src_bin0.txt, …) "
+        "instead of sampled data; name the one task it holds",
+    )
     p.add_argument("--pe", help="positional encodings: ape, nope, reg (comma-separated; default ape,nope)")
     p.add_argument("--seeds", type=int, help="seeds per task and encoding (default 1)")
     p.add_argument("--steps", type=int, help="override the profile's training steps")

@@ -32,7 +32,7 @@ from .train import Run, RunSpec
 def shape_key(spec: RunSpec) -> tuple:
     """What members of one ensemble must share: everything but the seed, the encoding and the learning rate."""
     arch: Architecture = spec.architecture
-    return (spec.task, spec.profile, spec.init, arch.layers, arch.heads, arch.width, arch.mlp_ratio)
+    return (spec.task, spec.profile, spec.data, arch.layers, arch.heads, arch.width, arch.mlp_ratio)
 
 
 class Ensemble:

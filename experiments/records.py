@@ -63,6 +63,7 @@ class RunRecord:
     resumed: bool = False
     device: str = "cpu"
     data: str = "uniform"  # which sampler made the examples (records before the authors' data: uniform)
+    data_dir: str = ""  # the directory of the authors' files the run trained and was tested on, if any
     selection: str = "fixed"  # which rule chose the run's model: fixed, heldout or authors
     protocol: str = ""  # the pre-registered protocol's name, version and hash ("" for runs made before protocols)
     protocol_version: int = 0

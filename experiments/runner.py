@@ -31,6 +31,7 @@ class Job:
     profile: Profile
     sweep: bool = False
     data: str = "authors"  # which sampler makes the examples (programs.tasks.DATA_KINDS)
+    data_dir: str | None = None  # or the authors' files: train and test on them (--data-dir)
     protocol: tuple[str, int, str] = ("", 0, "")  # the pre-registered protocol's name, version and hash, if any
 
     @property
@@ -45,6 +46,7 @@ class Job:
         return {
             "job": self.key,
             "data": self.data,
+            "data_dir": self.data_dir or "",
             "selection": self.selection,
             "protocol": name,
             "protocol_version": version,
@@ -53,11 +55,13 @@ class Job:
 
     @property
     def key(self) -> str:
-        return f"{self.task}/{self.pe}/s{self.seed}/{'sweep' if self.sweep else self.profile.architecture.name}/{self.data}"
+        return f"{self.task}/{self.pe}/s{self.seed}/{'sweep' if self.sweep else self.profile.architecture.name}/{self.data}{'-files' if self.data_dir else ''}"
 
     def specs(self) -> list[RunSpec]:
         architectures = self.profile.sweep if self.sweep else (self.profile.architecture,)
-        return [RunSpec(self.task, self.pe, self.seed, self.profile, a, self.data) for a in architectures]
+        return [
+            RunSpec(self.task, self.pe, self.seed, self.profile, a, self.data, self.data_dir) for a in architectures
+        ]
 
 
 def execute_job(job: Job, out_dir: str, device: str = "cpu", threads: int = 1) -> list[dict]:
@@ -141,23 +145,29 @@ def plan(
     sweep: bool = False,
     data: str = "authors",
     protocol: tuple[str, int, str] = ("", 0, ""),
+    data_dir: str | None = None,
 ) -> list[Job]:
+    """The jobs of an experiment: each task × encoding × seed under the profile its run takes (`Profile.for_run`);
+    with `data_dir`, on the lengths of the files' training set and test bins."""
+    jobs = []
     for t in tasks:
         for pe in pes:
             resolved = profile.for_run(t, pe)
-            if resolved.training_set or resolved.schedule != "linear" or resolved.warmup_steps or resolved.hint_pool:
-                from rasp.errors import RaspInputError
+            if data_dir:
+                resolved = _on_files(resolved, t, data, data_dir)
+            jobs += [
+                Job(t, pe, s, resolved, sweep, data=data, protocol=protocol, data_dir=data_dir) for s in range(seeds)
+            ]
+    return jobs
 
-                raise RaspInputError(
-                    f"{t} under the {profile.name} profile needs a fixed training set, a constant schedule, "
-                    "warm-up or a hint pool, which the trainer does not run yet"
-                )
-    return [
-        Job(t, pe, s, profile.for_run(t, pe), sweep, data=data, protocol=protocol)
-        for t in tasks
-        for pe in pes
-        for s in range(seeds)
-    ]
+
+def _on_files(profile: Profile, task: str, data: str, data_dir: str) -> Profile:
+    from programs.tasks import get_task
+
+    from .datasets import from_directory
+
+    files = from_directory(data_dir, get_task(task, data))
+    return profile.with_(train_lengths=files.train_lengths, test_bins=files.bin_lengths, training_set=len(files.train))
 
 
 def run_jobs(

@@ -18,6 +18,7 @@ import torch
 from programs.tasks import Task, get_task
 
 from .data import IGNORE, Batch, Vocabulary, collate, max_sequence_length
+from .datasets import Epochs, FixedData, drawn, from_directory
 from .profiles import Architecture, Profile
 from .stacked_model import member_losses, pack, position_regularizers, stacked_parameters
 
@@ -32,6 +33,7 @@ class RunSpec:
     profile: Profile
     architecture: Architecture
     data: str = "authors"  # which sampler makes the examples: the authors' (programs.tasks.DATA_KINDS) or uniform
+    data_dir: str | None = None  # train and test on a directory in the authors' format instead (--data-dir)
 
     @property
     def key(self) -> str:
@@ -88,6 +90,16 @@ class Run:
     def __init__(self, spec: RunSpec, checkpoint_dir: Path | None = None, device: str = "cpu", progress=None):
         self.spec = spec
         self.task = get_task(spec.task, spec.data).with_vocabulary_limit(spec.profile.vocabulary_limit)
+        if spec.profile.hint_pool:
+            from programs.zhou import with_hint_pool
+
+            self.task = with_hint_pool(self.task, spec.profile.hint_pool)
+        # a fixed training set (the authors' formal languages; or their files, with their test bins too)
+        self.fixed: FixedData | None = None
+        if spec.data_dir:
+            self.fixed = from_directory(spec.data_dir, self.task)
+        elif spec.profile.training_set:
+            self.fixed = drawn(self.task, spec.profile.training_set, spec.profile.train_lengths, spec.seed)
         self.vocab = Vocabulary(self.task.vocabulary)
         self.device = device
         self.progress = progress
@@ -108,10 +120,14 @@ class Run:
         self.before_eval = None  # called before each evaluation in training (see `after_step`)
 
     def _rate(self, step: int) -> float:
-        """Linear from the peak to 0 over the schedule; an extension (see `train`) again, from a lower peak."""
+        """Linear from the peak to 0 over the schedule (or constant, as the authors train formal languages), after a
+        linear warm-up where the profile has one; an extension (see `train`) again, from a lower peak."""
         profile = self.spec.profile
         peak = 1.0 if step < profile.steps else profile.extension_rate
-        return peak * (1 - step % profile.steps / profile.steps)
+        warmup = min(1.0, (step + 1) / profile.warmup_steps) if profile.warmup_steps and step < profile.steps else 1.0
+        if profile.schedule == "constant":
+            return peak * warmup
+        return peak * warmup * (1 - step % profile.steps / profile.steps)
 
     # ---- data -----------------------------------------------------------------------------------
 
@@ -139,6 +155,8 @@ class Run:
         there is anything left to train."""
         profile = self.spec.profile
         self._rng = random.Random(self.spec.seed * 1_000_003 + self.step)
+        # a fixed set is gone through in epochs (a resumed run starts a fresh epoch order, from the same set)
+        self._epochs = Epochs(self.fixed.train, profile.batch_size, self._rng) if self.fixed else None
         self._held_out = self.batch(random.Random(self.spec.seed + 7), profile.train_lengths, 256, offsets=False)
         self._started = time.perf_counter()
         self.step_limit = profile.steps * max(1, math.ceil(self.step / profile.steps))
@@ -147,6 +165,9 @@ class Run:
 
     def next_batch(self) -> Batch:
         profile = self.spec.profile
+        if self._epochs is not None:
+            offsets = self._rng if self.spec.pe != "nope" else None
+            return collate(self._epochs.next(), self.vocab, offsets, self.max_positions).to(self.device)
         return self.batch(self._rng, profile.train_lengths, profile.batch_size, offsets=self.spec.pe != "nope")
 
     def after_step(self, loss: torch.Tensor) -> None:
@@ -204,6 +225,11 @@ class Run:
     # ---- evaluation -----------------------------------------------------------------------------
 
     def evaluate(self) -> list[dict]:
+        if self.fixed is not None and self.fixed.bins:  # the data's own test bins, every example of each
+            return [
+                {"bin": list(lengths), "accuracy": self._examples_accuracy(examples), "examples": len(examples)}
+                for lengths, examples in zip(self.fixed.bin_lengths, self.fixed.bins)
+            ]
         rng, n = random.Random(10_000 + self.spec.seed), self.spec.profile.eval_examples
         return [
             {"bin": [low, high], "accuracy": self.accuracy_at(rng, (low, high), n), "examples": n}
@@ -214,6 +240,13 @@ class Run:
         """Exact match on `examples` inputs with lengths in `lengths` (position offset 0)."""
         sizes = [min(256, examples - start) for start in range(0, examples, 256)]
         return sum(self._correct(self.batch(rng, lengths, size, offsets=False)) for size in sizes) / examples
+
+    def _examples_accuracy(self, examples: list) -> float:
+        correct = sum(
+            self._correct(collate(examples[start : start + 256], self.vocab, None, self.max_positions).to(self.device))
+            for start in range(0, len(examples), 256)
+        )
+        return correct / len(examples)
 
     # ---- checkpoints ----------------------------------------------------------------------------
 
@@ -274,6 +307,7 @@ class Run:
             "pe": self.spec.pe,
             "seed": self.spec.seed,
             "data": self.spec.data,
+            "data_dir": self.spec.data_dir or "",
             "profile": self.spec.profile.name,
             "architecture": asdict(self.spec.architecture),
             "steps": self.step,

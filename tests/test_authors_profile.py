@@ -46,3 +46,22 @@ def test_the_shrink_keeps_the_extrapolation_ratio_and_changes_nothing_but_length
 def test_zhou_tasks_are_not_in_the_authors_regime():
     with pytest.raises(RaspInputError, match="Zhou"):
         AUTHORS.for_run("count", "ape")
+
+
+def test_a_fixed_training_set_is_gone_through_in_epochs_at_a_constant_rate_after_warm_up():
+    from experiments.profiles import QUICK, Architecture
+    from experiments.train import Run, RunSpec
+
+    profile = QUICK.with_(
+        train_lengths=(1, 6), test_bins=((1, 6), (7, 12)), architecture=Architecture(1, 1, 16, 1e-3), steps=8,
+        min_steps=8, batch_size=4, eval_every=4, eval_examples=8, extensions=0, give_up_below=0.0,
+        training_set=8, schedule="constant", warmup_steps=4,
+    )  # fmt: skip
+    run = Run(RunSpec("tomita_2", "ape", 0, profile, profile.architecture))
+    assert len(run.fixed.train) == 8
+    assert [run._rate(s) for s in (0, 1, 3, 4, 7)] == [0.25, 0.5, 1.0, 1.0, 1.0]
+    run.begin_training()
+    seen = [tuple(e.tokens) for _ in range(2) for e in run._epochs.next()]
+    assert sorted(seen) == sorted(tuple(e.tokens) for e in run.fixed.train)  # one epoch: every example once
+    record = run.execute()
+    assert record["steps"] == 8 and len(record["bins"]) == 2

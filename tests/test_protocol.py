@@ -136,3 +136,26 @@ def test_experiment_options_are_checked_before_anything_runs(argv, message, caps
     assert main(["experiment", "parity", "--out", str(tmp_path), *argv]) == 1
     assert message in capsys.readouterr().err
     assert not (tmp_path / RESULTS).exists()
+
+
+def test_experiment_trains_and_tests_on_a_directory_in_the_authors_format(tmp_path):
+    from rasp.cli import main
+
+    # generated_ds/<lang>/ as the authors ship it: one string per line, targets a chunk per symbol (written by hand
+    # here for tomita_2 = (10)*: after each symbol, "may 0 follow" and "may 1 follow", y/n)
+    data = tmp_path / "Tomita-2"
+    data.mkdir()
+    train, bins = ["10", "1010", "101010"], [["10", "1010"], ["10101010", "1010101010"]]
+
+    def targets(string: str) -> str:
+        return "".join("yn" if symbol == "1" else "ny" for symbol in string)
+
+    for name, strings in [("train_{}", train), *((f"val_{{}}_bin{i}", b) for i, b in enumerate(bins))]:
+        (data / f"{name.format('src')}.txt").write_text("\n".join(strings))
+        (data / f"{name.format('tgt')}.txt").write_text("\n".join(targets(s) for s in strings))
+    out = tmp_path / "out"
+    assert main(["experiment", "tomita_2", "--data-dir", str(data), "--steps", "6", "--pe", "ape", "--out", str(out)]) == 0
+    (record,) = read_records(out)
+    assert record.data_dir == str(data) and record.train_lengths == (2, 6)
+    assert [(b.bin, b.examples) for b in record.bins] == [((2, 4), 2), ((8, 10), 2)]
+    assert main(["experiment", "tomita_2", "tomita_1", "--data-dir", str(data), "--out", str(tmp_path / "x")]) == 1
