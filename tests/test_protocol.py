@@ -154,7 +154,9 @@ def test_experiment_trains_and_tests_on_a_directory_in_the_authors_format(tmp_pa
         (data / f"{name.format('src')}.txt").write_text("\n".join(strings))
         (data / f"{name.format('tgt')}.txt").write_text("\n".join(targets(s) for s in strings))
     out = tmp_path / "out"
-    assert main(["experiment", "tomita_2", "--data-dir", str(data), "--steps", "6", "--pe", "ape", "--out", str(out)]) == 0
+    assert (
+        main(["experiment", "tomita_2", "--data-dir", str(data), "--steps", "6", "--pe", "ape", "--out", str(out)]) == 0
+    )
     (record,) = read_records(out)
     assert record.data_dir == str(data) and record.train_lengths == (2, 6)
     assert [(b.bin, b.examples) for b in record.bins] == [((2, 4), 2), ((8, 10), 2)]
