@@ -90,6 +90,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         raise RaspInputError("--data-dir holds one task's data: name that one task")
     jobs = plan(tasks, pes, seeds, profile, sweep=sweep, data=data, protocol=stamp, data_dir=args.data_dir)
     workers = args.workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    if args.ensemble is not None and args.ensemble < 1:
+        raise RaspInputError(f"--ensemble must be at least 1 (got {args.ensemble})")
     if workers < 1:
         raise RaspInputError(f"--workers must be at least 1 (got {workers})")
     print(
@@ -99,7 +101,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         flush=True,
     )
     started = time.perf_counter()
-    run_jobs(jobs, out, workers=workers, device=args.device, backend=args.backend)
+    run_jobs(jobs, out, workers=workers, device=args.device, backend=args.backend, ensemble=args.ensemble)
     _add_wall_time(out, time.perf_counter() - started)
     summary = write_report(out)
     print(
@@ -219,6 +221,11 @@ def register(sub) -> None:
     p.add_argument("--out", help="output directory (default runs/SUITE-PROFILE)")
     p.add_argument("--workers", type=int, help="parallel runs (default: number of CPUs)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        help="runs of one shape trained as one stacked model (default: all of a task's on cuda, 1 on cpu)",
+    )
     p.add_argument("--backend", default="local", choices=["local", "ray"], help="process pool or Ray")
     p.set_defaults(handler=cmd_experiment)
 

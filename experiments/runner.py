@@ -118,6 +118,22 @@ def execute_jobs_ensembled(
     return [(job, records[job]) for job in jobs]
 
 
+def execute_unit(
+    jobs: list[Job], out_dir: str, device: str, threads: int, members: int | None
+) -> list[tuple[Job, list[dict]]]:
+    """What one worker call trains: a single job on its own, or a task's jobs as ensembles."""
+    if members == 1 and len(jobs) == 1:
+        return [(jobs[0], execute_job(jobs[0], out_dir, device, threads))]
+    return execute_jobs_ensembled(jobs, out_dir, device, threads, members)
+
+
+def _by_task(jobs: list[Job]) -> list[list[Job]]:
+    groups: dict[str, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(job.task, []).append(job)
+    return list(groups.values())
+
+
 def default_members(device: str) -> int | None:
     """Ensemble size by device: on a GPU every run of a shape in one ensemble (None); on CPU one run at a time,
     because there the stacked step costs each member about what its own step costs (benchmarks/training.py: quick
@@ -177,8 +193,12 @@ def run_jobs(
     device: str = "cpu",
     backend: str = "local",
     log: Callable[[str], None] = lambda line: print(line, flush=True),
+    ensemble: int | None = None,
 ) -> list[RunRecord]:
-    """Execute the jobs not yet recorded in out_dir/results.jsonl; append each job's records as it ends."""
+    """Execute the jobs not yet recorded in out_dir/results.jsonl; append each job's records as it ends.
+
+    `ensemble`: how many runs of one shape train as one stacked model (experiments/ensemble.py); None: the device's
+    default (every run of a shape on a GPU, one at a time on CPU, where stacking does not pay)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _refuse_mixing(jobs, out_dir)
     done = finished_jobs(out_dir)
@@ -216,33 +236,43 @@ def run_jobs(
 
     if not todo:
         return results
+    members = ensemble if ensemble is not None else default_members(device)
+    units = [[job] for job in todo] if members == 1 else _by_task(todo)  # what one worker call trains
+    finished = 0
+
+    def done_unit(unit: list[Job], outcome) -> None:
+        nonlocal finished
+        if isinstance(outcome, BaseException):  # one bad job must not lose the others
+            for job in unit:
+                failed(job, outcome)
+            return
+        for job, records in outcome:
+            finished += 1
+            record(job, records, finished)
+
     if backend == "ray":
         _run_ray(todo, out_dir, device, record)
     elif workers <= 1:
-        for n, job in enumerate(todo, 1):
+        for unit in units:
             try:
-                records = execute_job(job, str(out_dir), device, threads=max(1, os.cpu_count() or 1))
-            except Exception as error:  # one bad job must not lose the others
-                failed(job, error)
-                continue
-            record(job, records, n)
+                outcome = execute_unit(unit, str(out_dir), device, max(1, os.cpu_count() or 1), members)
+            except Exception as error:
+                outcome = error
+            done_unit(unit, outcome)
     else:
         # CUDA cannot be used in a forked child of a process that touched it: start GPU workers fresh.
         context = multiprocessing.get_context("spawn") if device.startswith("cuda") else None
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = {pool.submit(execute_job, job, str(out_dir), device, 1): job for job in todo}
-            finished = 0
+            pending = {pool.submit(execute_unit, unit, str(out_dir), device, 1, members): unit for unit in units}
             while pending:
                 complete, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in complete:
-                    job = pending.pop(future)
-                    finished += 1
+                    unit = pending.pop(future)
                     try:
-                        records = future.result()
-                    except Exception as error:  # one bad job must not lose the others
-                        failed(job, error)
-                        continue
-                    record(job, records, finished)
+                        outcome = future.result()
+                    except Exception as error:
+                        outcome = error
+                    done_unit(unit, outcome)
     if failures:
         from rasp.errors import RaspError
 

@@ -394,3 +394,16 @@ def test_a_step_override_keeps_the_quick_profile_on_its_whole_schedule():
     assert with_steps(TINY.with_(steps=60, min_steps=12), None) == TINY.with_(steps=60, min_steps=12)
     assert with_steps(TINY.with_(steps=60, min_steps=12), None, full_schedule=True).min_steps == 60
     assert with_steps(TINY.with_(steps=60, min_steps=12), 30, full_schedule=True).min_steps == 30
+
+
+def test_run_jobs_as_ensembles_records_what_single_runs_record(tmp_path):
+    jobs = plan(["parity"], ["ape", "nope"], 2, TINY)
+    alone = run_jobs(jobs, tmp_path / "alone", log=lambda line: None, ensemble=1)
+    together = run_jobs(jobs, tmp_path / "together", log=lambda line: None, ensemble=4)
+    by_key = {r.key: r for r in together}
+    assert len(together) == len(alone) == 4
+    for record in alone:
+        other = by_key[record.key]
+        assert other.steps == record.steps and other.job == record.job
+        assert [b.bin for b in other.bins] == [b.bin for b in record.bins]
+        assert [b.accuracy for b in other.bins] == pytest.approx([b.accuracy for b in record.bins], abs=0.07)
