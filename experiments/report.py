@@ -105,68 +105,111 @@ def write_markdown(
     compute_seconds: float | None = None,
 ) -> dict:
     """`compute_seconds`: all runs' time, a sweep's discarded runs included (default: the rows' own runs)."""
-    judged = [r for r in rows if r.agrees is not None]
-    agreeing = [r for r in judged if r.agrees]
-    lines = [f"# {title}", ""]
+    suite, zhou = huang_rows(rows), [r for r in rows if r not in huang_rows(rows)]
+    judged = [r for r in suite if r.agrees is not None]
+    lines = [f"# {title}", "", *_opening(protocol), ""]
+    if suite:
+        lines += [*describe_figures(rows), "", *_by_bin(suite)]
+    lines += [*_conventions(converged_at), "", _compute(rows, compute_seconds, wall_seconds)]
+    if suite:
+        lines += ["", *_table(suite)]
+    disagreements = [r for r in judged if not r.agrees]
+    lines += _lists(suite, disagreements, converged_at)
+    if zhou:
+        lines += ["", *_zhou_section(zhou)]
+    if (path.parent / "paper_extrapolation.md").exists():
+        lines += ["", "Each row judged at the extrapolation the paper measured it at: [paper_extrapolation.md]"
+                  "(paper_extrapolation.md) (`rasp report DIR --paper-extrapolation`)."]  # fmt: skip
+    readings = path.parent / "readings.md"  # a researcher's reading of the disagreements, kept with the results
+    if readings.exists():
+        lines += ["", "## Readings", "", readings.read_text().strip()]
+    if suite:
+        lines += ["", "![accuracy by length](accuracy_by_length.png)", ""]
+    path.write_text("\n".join(lines))
+    return {
+        "agreement": (len(judged) - len(disagreements)) / len(judged) if judged else float("nan"),
+        "judged": len(judged),
+        "agreeing": len(judged) - len(disagreements),
+        "undecided": sum(r.outcome == "undecided" for r in rows),
+        "disagreements": [(r.task, r.pe) for r in disagreements],
+        "zhou": {"judged": sum(r.agrees is not None for r in zhou), "agreeing": sum(bool(r.agrees) for r in zhou)},
+    }
+
+
+def _opening(protocol: Protocol | None) -> list[str]:
     if protocol is not None:
-        lines += protocol.describe()
-    else:
-        lines.append(
-            "**No pre-registered protocol**: these runs were made before protocols existed. Judged by the default "
-            f"rule: the 95% Wilson interval on the longest bin against {GENERALIZES * 100:.0f}%."
-        )
-    lines += ["", *describe_figures(rows), ""]
-    bins = rows[0].bins if rows else []
-    shared = all(r.bins == bins for r in rows)  # one set of bins for every row? (per-language bins: no)
-    suite = huang_rows(rows)
-    decided = [r for r in suite if r.agrees is not None]
-    if len(bins) > 2 and decided and all(len(r.bins) == len(bins) for r in rows):
-        names = [f"{a}–{b}" if shared else f"bin {k}" for k, (a, b) in enumerate(bins)]
-        by_bin = ", ".join(f"{names[k]}: {agreeing_at(suite, k)}/{len(decided)}" for k in range(1, len(bins)))
-        lines += [f"Figure (b)'s rule read at each bin beyond the training lengths: {by_bin}.", ""]
-    lines.append(
+        return protocol.describe()
+    return [
+        "**No pre-registered protocol**: these runs were made before protocols existed. Judged by the default rule: "
+        f"the 95% Wilson interval on the longest bin against {GENERALIZES * 100:.0f}%."
+    ]
+
+
+def _by_bin(suite: list[Row]) -> list[str]:
+    """Figure (b)'s rule read at every bin past training, where the rows share their number of bins."""
+    bins, decided = suite[0].bins, [r for r in suite if r.agrees is not None]
+    if len(bins) <= 2 or not decided or any(len(r.bins) != len(bins) for r in suite):
+        return []
+    shared = all(r.bins == bins for r in suite)
+    names = [f"{a}–{b}" if shared else f"bin {k}" for k, (a, b) in enumerate(bins)]
+    by_bin = ", ".join(f"{names[k]}: {agreeing_at(suite, k)}/{len(decided)}" for k in range(1, len(bins)))
+    return [f"Figure (b)'s rule read at each bin beyond the training lengths: {by_bin}.", ""]
+
+
+def _conventions(converged_at: float) -> list[str]:
+    return [
         f"Seeds count as converged at {converged_at * 100:.0f}% exact match on held-out training-length data; failed "
         "seeds are counted, not averaged. Prediction: the toolkit's verdict on the task's bundled program — C-RASP for "
-        "NoPE, C-RASP[periodic, local] for APE and APE+reg; ✗ means *no program in the fragment was given*, not that "
-        "none exists (tasks with a known impossibility result say so). The interval pools the converged seeds' "
-        "examples, so it measures sampling error, not the spread between seeds (shown per run in report.csv's source, "
-        "results.jsonl)."
-    )
-    total = compute_seconds if compute_seconds is not None else sum(r.seconds for r in rows)
-    lines += [
-        "",
-        f"Compute: {total / 60:.1f} minutes of runs (summed over every run, those a sweep discarded included)"
-        + (f"; wall time {wall_seconds / 60:.1f} min." if wall_seconds else "."),
+        "NoPE, C-RASP[periodic, local] for APE and APE+reg (Zhou et al.'s tasks: RASP-L); ✗ means *no program in the "
+        "fragment was given*, not that none exists (tasks with a known impossibility result say so). The interval "
+        "pools the converged seeds' examples, so it measures sampling error, not the spread between seeds (each seed's "
+        "numbers are in results.jsonl)."
     ]
+
+
+def _compute(rows: list[Row], compute_seconds: float | None, wall_seconds: float | None) -> str:
+    total = compute_seconds if compute_seconds is not None else sum(r.seconds for r in rows)
+    return f"Compute: {total / 60:.1f} minutes of runs (summed over every run, those a sweep discarded included)" + (
+        f"; wall time {wall_seconds / 60:.1f} min." if wall_seconds else "."
+    )
+
+
+def _table(rows: list[Row]) -> list[str]:
+    """The main table: one line per task × encoding of Huang et al.'s suite."""
+    bins = rows[0].bins
+    shared = all(r.bins == bins for r in rows)  # one set of bins for every row? (per-language bins: no)
     several_models = len({m for r in rows for m in r.models}) > 1  # a sweep: say which model each row kept
     model_header, model_rule = (" model |", "---|") if several_models else ("", "")
     bins_header, bins_rule = ("", "") if shared else (" input lengths |", "---|")
-    accuracy_header = _bins_text(bins) if shared else "per bin"
-    lines += [
-        "",
-        f"| task | pe |{model_header}{bins_header} predicted | paper pred. | accuracy % ({accuracy_header}) | 95% CI at "
-        "the deciding bin | paper % | paper to | seeds ok/failed | outcome | agrees | reproduces |",
+    lines = [
+        f"| task | pe |{model_header}{bins_header} predicted | paper pred. | accuracy % "
+        f"({_bins_text(bins) if shared else 'per bin'}) | 95% CI at the deciding bin | paper % | paper to | seeds "
+        "ok/failed | outcome | agrees | reproduces |",
         f"|---|---|{model_rule}{bins_rule}---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         model = f" {', '.join(r.models)} |" if several_models else ""
         model += "" if shared else f" {_bins_text(r.bins)} |"
-        interval = _interval(r, r.deciding) if r.intervals else "–"
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} |{model} {mark(r.prediction.ok)} | {mark(r.prediction.paper)} | "
-            f"{_percent(r.accuracies)} | {interval} | {_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
+            f"{_percent(r.accuracies)} | {_interval(r, r.deciding) if r.intervals else '–'} | "
+            f"{_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
             f"{f'{r.paper_lengths.ratio:.3g}×' if r.paper_lengths else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
             f"{mark(r.agrees)} | {mark(r.reproduces)} |"
         )
-    if any(r.paper_lengths for r in rows) and bins:
+    if any(r.paper_lengths for r in rows):
         lines += [
             "",
             "*paper to*: how far the paper extrapolated for that row — its longest test input over its longest training "
             "input (algorithmic tasks 150/50; each formal language its own, in the authors' code). Here: "
             + (f"{rows[0].extrapolation:.3g}× for every row." if shared else "each row's *input lengths*."),
         ]
-    disagreements = [r for r in judged if not r.agrees]
-    lines += ["", "## Disagreements with the prediction", ""]
+    return lines
+
+
+def _lists(rows: list[Row], disagreements: list[Row], converged_at: float) -> list[str]:
+    """The rows that disagree, are undecided, or have no outcome, each with what a reader checks first."""
+    lines = ["", "## Disagreements with the prediction", ""]
     if not disagreements:
         lines.append("None.")
     for r in disagreements:
@@ -191,21 +234,30 @@ def write_markdown(
             f"{', '.join(f'{a * 100:.1f}%' for a in r.unconverged_held_out)})"
             for r in no_outcome
         ]
-    if (path.parent / "paper_extrapolation.md").exists():
-        lines += ["", "Each row judged at the extrapolation the paper measured it at: [paper_extrapolation.md]"
-                  "(paper_extrapolation.md) (`rasp report DIR --paper-extrapolation`)."]  # fmt: skip
-    readings = path.parent / "readings.md"  # a researcher's reading of the disagreements, kept with the results
-    if readings.exists():
-        lines += ["", "## Readings", "", readings.read_text().strip()]
-    lines += ["", "![accuracy by length](accuracy_by_length.png)", ""]
-    path.write_text("\n".join(lines))
-    return {
-        "agreement": len(agreeing) / len(judged) if judged else float("nan"),
-        "judged": len(judged),
-        "agreeing": len(agreeing),
-        "undecided": len(undecided),
-        "disagreements": [(r.task, r.pe) for r in disagreements],
-    }
+    return lines
+
+
+def _zhou_section(rows: list[Row]) -> list[str]:
+    """Zhou et al.'s suite, judged apart: the RASP-L prediction (with the program's length), the paper's ✓/✗."""
+    decided = [r for r in rows if r.agrees is not None]
+    lines = [
+        "## Zhou et al.'s suite (RASP-Generalization Conjecture)",
+        "",
+        f"Observed against the RASP-L prediction: {sum(bool(r.agrees) for r in decided)}/{len(decided)} rows with a "
+        "decided outcome. The paper gives ✓/✗ per task; its numbers were not recovered (docs/zhou_tasks.md).",
+        "",
+        "| task | pe | input lengths | RASP-L program | paper | accuracy % | 95% CI at the deciding bin | seeds ok/failed "
+        "| outcome | agrees |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {_bins_text(r.bins)} | {mark(r.prediction.ok)} "
+            f"{r.prediction.source} | {mark(r.prediction.paper)} | {_percent(r.accuracies)} | "
+            f"{_interval(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
+            f"{mark(r.agrees)} |"
+        )
+    return [*lines, "", "![Zhou et al.'s suite by length](zhou_accuracy_by_length.png)"]
 
 
 def load_rows(out_dir: Path) -> tuple[list[Row], Protocol | None, list[RunRecord]]:
@@ -237,5 +289,9 @@ def write_report(out_dir: Path, title: str | None = None) -> dict:
         rows, out_dir / "report.md", title, protocol, wall, converged_at, sum(r.seconds for r in every_run)
     )
     write_csv(rows, out_dir / "report.csv")
-    plot_accuracy(rows, out_dir / "accuracy_by_length.png")
+    suite = huang_rows(rows)
+    if suite:
+        plot_accuracy(suite, out_dir / "accuracy_by_length.png")
+    if len(suite) < len(rows):
+        plot_accuracy([r for r in rows if r not in suite], out_dir / "zhou_accuracy_by_length.png")
     return summary
