@@ -113,7 +113,7 @@ def interrupt_at_step_12(watched: Run):
 def test_ensemble_checkpoints_are_run_checkpoints(tmp_path):
     """An ensemble interrupted after its first evaluation resumes alone, as Runs, and ends where a Run interrupted
     at the same step does."""
-    profile = TINY.with_(steps=18, eval_every=6)
+    profile = TINY.with_(steps=18, eval_every=6, stop_at=2.0)  # no early stop: every run reaches step 12
     ensemble = Ensemble(specs(profile), tmp_path / "ensemble")
     for run in ensemble.runs:
         run.progress = interrupt_at_step_12(ensemble.runs[0])  # every member has saved at step 6
