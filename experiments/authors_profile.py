@@ -122,8 +122,11 @@ def _shrunk(profile: Profile, shrink: Shrink) -> Profile:
             arch.lr, arch.mlp_ratio,
         )  # fmt: skip
 
-    steps = min(profile.steps, shrink.max_steps)
-    training_set = None if profile.training_set is None else min(profile.training_set, shrink.max_training_set)
+    if profile.training_set is None:  # fresh examples every step: the budget is the step count
+        steps, training_set = min(profile.steps, shrink.max_steps), None
+    else:  # a fixed set gone through in epochs: the budget is the set's size, the epochs stay theirs
+        training_set = min(profile.training_set, shrink.max_training_set)
+        steps = max(1, round(profile.steps * training_set / profile.training_set))
     # the same share of the budget between evaluations, but at most 20 of them (the authors evaluate a formal
     # language after every epoch only to log it: nothing stops on it)
     eval_every = max(round(profile.eval_every * steps / profile.steps), steps // 20, 1)

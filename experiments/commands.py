@@ -27,8 +27,8 @@ def _tasks(names: list[str], suite: str) -> list[str]:
         from .predictions import paper_tasks
 
         return [t for t in TASKS if t in paper_tasks()]
-    if suite == "huang":  # Huang et al.'s suite: every task but Zhou et al.'s
-        return [t for t, task in TASKS.items() if task.family != "rasp_l"]
+    if suite in ("huang", "zhou"):  # Huang et al.'s suite (every task but Zhou et al.'s), or Zhou et al.'s
+        return [t for t, task in TASKS.items() if (task.family == "rasp_l") == (suite == "zhou")]
     return list(TASKS)
 
 
@@ -60,7 +60,11 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     protocol = _from_protocol(args) if args.protocol else None
     if protocol:
         profile, pes, seeds, data = protocol.resolved_profile(), list(protocol.encodings), protocol.seeds, protocol.data
-        sweep, stamp, suite = protocol.selection == "heldout", (protocol.name, protocol.version, protocol.hash), "huang"
+        sweep, stamp, suite = (
+            protocol.selection == "heldout",
+            (protocol.name, protocol.version, protocol.hash),
+            protocol.suite,
+        )
         if protocol.selection == "authors":
             raise RaspInputError(f"protocol {protocol.label}: the authors' selection rule is not implemented yet")
     else:
@@ -195,7 +199,10 @@ def register(sub) -> None:
     p = sub.add_parser("experiment", help="train transformers on the task suite; compare with predictions")
     p.add_argument("tasks", nargs="*", help="task ids (default: the whole suite, or --suite)")
     p.add_argument(
-        "--suite", default="all", choices=["all", "paper", "huang", "demo"], help="which tasks when none are named"
+        "--suite",
+        default="all",
+        choices=["all", "paper", "huang", "zhou", "demo"],
+        help="which tasks when none are named",
     )
     p.add_argument(
         "--protocol",

@@ -31,12 +31,12 @@ class Shrink:
 
     train_max: int = 16  # the longest training input after scaling (the scale factor is at least this / theirs)
     min_bin_width: int = 8  # ... and at least this / their narrowest test bin, so no test bin gets too narrow to sample
-    max_steps: int = 3000
+    max_steps: int = 3000  # fresh-example training (the algorithmic tasks): at most this many steps
     max_layers: int = BIGGEST_SWEPT.layers
     max_width: int = BIGGEST_SWEPT.width
     max_heads: int = BIGGEST_SWEPT.heads
     examples_per_bin: int = 500
-    max_training_set: int = 2000  # a formal language's fixed training set, at most
+    max_training_set: int = 2000  # a formal language's fixed training set, at most (its epochs stay the authors')
 
     def scale(self, train: tuple[int, int], bins: list[tuple[int, int]]) -> float:
         narrowest = min(high - low + 1 for low, high in bins[1:]) if len(bins) > 1 else train[1]
@@ -73,9 +73,10 @@ class Profile:
     schedule: str = "linear"  # the learning rate over a schedule: "linear" to 0, or "constant"
     warmup_steps: int = 0  # linear warm-up from 0 before the schedule (the authors' big model: 3,000)
     training_set: int | None = None  # a fixed training set of this many examples (None: fresh examples every step)
-    hint_pool: int | None = (
-        None  # Zhou et al.'s hinted tasks: hints drawn from this many (programs.zhou.with_hint_pool)
-    )
+    hint_pool: int | None = None  # Zhou's hinted tasks: hints drawn from this many (programs.zhou.with_hint_pool)
+    steps_override: int | None = None  # --steps / --full-schedule on a per-run profile, applied to each resolved run
+    full_schedule: bool = False
+    examples_override: int | None = None  # a protocol's examples per bin, applied to each resolved run
 
     def with_(self, **changes) -> Profile:
         return replace(self, **changes)
@@ -89,12 +90,24 @@ class Profile:
         if self.per_run == "authors":
             from .authors_profile import resolve
 
-            return resolve(self, task, pe)
-        if self.per_run == "zhou":
+            resolved = resolve(self, task, pe)
+        elif self.per_run == "zhou":
             from .zhou_profile import resolve as resolve_zhou
 
-            return resolve_zhou(self, task)
-        return self.for_task(task)
+            resolved = resolve_zhou(self, task)
+        else:
+            return self.for_task(task)
+        resolved = resolved.budget(self.steps_override, self.full_schedule)
+        return resolved.with_(eval_examples=self.examples_override) if self.examples_override else resolved
+
+    def budget(self, steps: int | None, full_schedule: bool = False) -> Profile:
+        """Another step budget; a profile that trains its whole schedule (quick) keeps doing so, and `full_schedule`
+        turns the early stop off (stopping at the first 100% reading can end training before the length-independent
+        solution has settled: docs/experiments.md). A shorter budget keeps at least four evaluations."""
+        steps = self.steps if steps is None else steps
+        whole = full_schedule or self.min_steps >= self.steps
+        min_steps = steps if whole else min(self.min_steps, steps)
+        return replace(self, steps=steps, min_steps=min_steps, eval_every=min(self.eval_every, max(1, steps // 4)))
 
     def for_task(self, task: str) -> Profile:
         """The profile a task runs under. With `task_lengths`, a formal language gets the training range and bins

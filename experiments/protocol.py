@@ -57,7 +57,16 @@ class Protocol:
     def resolved_profile(self) -> Profile:
         if self.profile not in PROFILES:
             raise RaspInputError(f"protocol {self.label}: unknown profile '{self.profile}'")
-        return PROFILES[self.profile].with_(eval_examples=self.examples_per_bin)
+        return PROFILES[self.profile].with_(
+            eval_examples=self.examples_per_bin, examples_override=self.examples_per_bin
+        )
+
+    def tasks(self) -> list[str]:
+        """The suite's tasks: Huang et al.'s (every task but Zhou et al.'s), or Zhou et al.'s."""
+        from programs.tasks import TASKS
+
+        zhou = self.suite == "zhou"
+        return [t for t, task in TASKS.items() if (task.family == "rasp_l") == zhou]
 
     @property
     def label(self) -> str:
@@ -67,7 +76,11 @@ class Protocol:
     def hash(self) -> str:
         """A digest of everything that decides a figure: this version's fields and the profile's values."""
         entry = {k: v for k, v in asdict(self).items() if k not in ("profile_hash", "reason", "date")}
-        content = json.dumps({"protocol": entry, "profile": asdict(self.resolved_profile())}, sort_keys=True)
+        profile = self.resolved_profile()
+        # every run's resolved values: a profile that takes them per task (from the authors' regime files) changes
+        # its hash when those files or the resolution change
+        runs = {f"{t}/{pe}": asdict(profile.for_run(t, pe)) for t in self.tasks() for pe in self.encodings}
+        content = json.dumps({"protocol": entry, "profile": asdict(profile), "runs": runs}, sort_keys=True, default=str)
         return hashlib.sha256(content.encode()).hexdigest()[:12]
 
     def check(self) -> None:
@@ -82,16 +95,22 @@ class Protocol:
     def describe(self) -> list[str]:
         """Markdown lines: the protocol, as a report opens with it."""
         profile = self.resolved_profile()
-        bins = " / ".join(f"{a}–{b}" for a, b in profile.test_bins)
-        deciding = profile.test_bins[self.deciding_bin]
+        if profile.per_run:
+            lengths = (
+                "Lengths, model and budget per task and encoding (the report's input lengths; "
+                f"experiments/{profile.per_run}_profile.py)."
+            )
+        else:
+            bins = " / ".join(f"{a}–{b}" for a, b in profile.test_bins)
+            lengths = f"Train on input lengths {profile.train_lengths[0]}–{profile.train_lengths[1]}; test bins {bins}."
+        deciding = "the longest bin" if self.deciding_bin == -1 else f"bin {self.deciding_bin} (0: training lengths)"
         return [
             f"**Protocol {self.label}** (hash `{self.hash}`, decided {self.date}): profile `{self.profile}`, "
             f"{self.data} data, model chosen by the `{self.selection}` rule, {self.seeds} seeds per row, "
             f"{self.examples_per_bin} examples per bin, encodings {', '.join(self.encodings)}.",
             "",
-            f"Train on input lengths {profile.train_lengths[0]}–{profile.train_lengths[1]}; test bins {bins}. A row "
-            f"*generalizes* when the 95% Wilson interval of exact match on bin {deciding[0]}–{deciding[1]} (pooled over "
-            f"the seeds that converged) lies at or above {self.criterion * 100:.0f}%, *fails* when it lies below, and is "
+            f"{lengths} A row *generalizes* when the 95% Wilson interval of exact match on {deciding} (pooled over the "
+            f"seeds that converged) lies at or above {self.criterion * 100:.0f}%, *fails* when it lies below, and is "
             "*undecided* when it straddles it.",
             "",
             f"Why this version: {self.reason}",

@@ -322,6 +322,10 @@ def with_steps(profile: Profile, steps: int | None, full_schedule: bool = False)
 
     `full_schedule` turns the early stop off: stopping at the first 100% reading can end training before the
     length-independent solution has settled (docs/experiments.md)."""
-    steps = profile.steps if steps is None else steps
-    whole = full_schedule or profile.min_steps >= profile.steps
-    return replace(profile, steps=steps, min_steps=steps if whole else min(profile.min_steps, steps))
+    if profile.per_run:  # each run's steps are resolved per task: the override waits until then (Profile.for_run)
+        return replace(
+            profile,
+            steps_override=profile.steps_override if steps is None else steps,
+            full_schedule=profile.full_schedule or full_schedule,
+        )
+    return profile.budget(steps, full_schedule)
