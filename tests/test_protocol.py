@@ -161,3 +161,9 @@ def test_experiment_trains_and_tests_on_a_directory_in_the_authors_format(tmp_pa
     assert record.data_dir == str(data) and record.train_lengths == (2, 6)
     assert [(b.bin, b.examples) for b in record.bins] == [((2, 4), 2), ((8, 10), 2)]
     assert main(["experiment", "tomita_2", "tomita_1", "--data-dir", str(data), "--out", str(tmp_path / "x")]) == 1
+
+
+def test_every_registered_protocol_matches_the_code_it_was_registered_for():
+    # a profile, regime file or resolution rule edited after registration fails here: register a new version first
+    for versions in protocols.load_protocols().values():
+        versions[-1].check()
