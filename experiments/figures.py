@@ -59,30 +59,31 @@ def analysis_vs_paper() -> tuple[Figure, Figure]:
 
 def observed_vs_predicted(rows: list[Row]) -> Figure:
     """(b): rows with a decided outcome whose outcome is our prediction."""
-    figure = Figure("observed against predicted")
-    for row in huang_rows(rows):
-        if row.agrees is None:
-            continue
-        figure.total += 1
-        figure.agreeing += row.agrees
-        if not row.agrees:
-            figure.misses.append(f"{row.task} {PE_NAMES.get(row.pe, row.pe)}")
-    return figure
+    return _count(
+        Figure("observed against predicted"), rows, lambda r: r.agrees, lambda r: f"{r.task} {PE_NAMES.get(r.pe, r.pe)}"
+    )
 
 
 def observed_vs_paper(rows: list[Row]) -> Figure:
     """(c): rows with a decided outcome and a paper number whose outcome is the paper's observed outcome."""
-    figure = Figure("observed against the paper's observed (reproduction)")
+
+    def miss(r: Row) -> str:
+        paper = "generalizes" if r.paper_generalizes else "fails"
+        return f"{r.task} {PE_NAMES.get(r.pe, r.pe)}: ours {r.outcome}, paper {paper} ({r.paper[-1]:.1f}%)"
+
+    return _count(Figure("observed against the paper's observed (reproduction)"), rows, lambda r: r.reproduces, miss)
+
+
+def _count(figure: Figure, rows: list[Row], verdict, describe_miss) -> Figure:
+    """Count Huang et al.'s rows where `verdict` is known, how many hold, and describe those that do not."""
     for row in huang_rows(rows):
-        if row.reproduces is None:
+        holds = verdict(row)
+        if holds is None:
             continue
         figure.total += 1
-        figure.agreeing += row.reproduces
-        if not row.reproduces:
-            figure.misses.append(
-                f"{row.task} {PE_NAMES.get(row.pe, row.pe)}: ours {row.outcome}, paper "
-                f"{'generalizes' if row.paper_generalizes else 'fails'} ({row.paper[-1]:.1f}%)"
-            )
+        figure.agreeing += holds
+        if not holds:
+            figure.misses.append(describe_miss(row))
     return figure
 
 
