@@ -67,9 +67,9 @@ def _algorithmic(profile: Profile, task: str, pe: str) -> Profile:
 
 
 def _formal(profile: Profile, task: str, pe: str) -> Profile:
-    from programs.authors_regime import load_regime
+    from programs.regime import load_formal
 
-    regime = load_regime("formal")
+    regime = load_formal()
     if task not in regime:
         raise RaspInputError(f"no authors' regime for {task}")
     entry = {name: sourced.value for name, sourced in regime[task].items()}

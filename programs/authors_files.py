@@ -21,8 +21,8 @@ from pathlib import Path
 
 from rasp.errors import RaspInputError
 
-from .authors_regime import load_regime
 from .formal_authors import AUTHORS, LABELS, SYMBOLS
+from .regime import load_formal
 from .tasks import BOS, Example
 
 _BIN_FILE = re.compile(r"val_(src|tgt)_bin(\d+)\.txt")
@@ -39,10 +39,10 @@ class AuthorsData:
 
 def task_for_directory(directory: Path) -> str:
     """Our task id for one of the authors' dataset directories (generated_ds/Tomita-3 → tomita_3)."""
-    for task, entry in load_regime("formal").items():
+    for task, entry in load_formal().items():
         if entry["authors_dir"].value == directory.name:
             return task
-    names = ", ".join(entry["authors_dir"].value for entry in load_regime("formal").values())
+    names = ", ".join(entry["authors_dir"].value for entry in load_formal().values())
     raise RaspInputError(f"{directory}: not one of the authors' dataset names ({names}); give the task explicitly")
 
 

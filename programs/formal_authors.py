@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from .authors_regime import load_regime
 from .languages import LANGUAGES, Dfa
+from .regime import load_formal
 
 Window = tuple[int, int]
 Pair = tuple[list[str], list[str]]
@@ -297,7 +297,7 @@ def _dyck_make(task: str, depth: int) -> Callable[[random.Random, int, Window], 
 def _corpus_size(task: str, window: Window) -> int:
     """How many strings the authors generate for a window: training + test set for the training window (one
     corpus, split), the test size for a longer bin."""
-    entry = load_regime("formal")[task]
+    entry = load_formal()[task]
     train = tuple(entry["train_lengths"].value)
     test = entry["test_size"].value
     return entry["training_size"].value + test if window == train else test
@@ -355,7 +355,7 @@ LABELS: dict[str, tuple[str, ...]] = {task: language.labels for task, language i
 
 def windows_for(task: str, n: int) -> list[Window]:
     """The authors' windows that contain n, in their order; past the last one, the next len_incr step."""
-    entry = load_regime("formal")[task]
+    entry = load_formal()[task]
     windows = [tuple(w) for w in entry["test_bins"].value]
     inside = [w for w in dict.fromkeys(windows) if w[0] <= n <= w[1]]
     if inside or n < windows[0][0]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,35 @@ ALGORITHMIC_FIELDS = (
 )
 
 
+# What every formal-language entry states (docs/authors_protocol.md, "Formal languages").
+FORMAL_FIELDS = (
+    "authors_dir",
+    "dataset_config",
+    "training_size",
+    "test_size",
+    "training_set_duplicates",
+    "epochs",
+    "batch_size",
+    "model",
+    "optimizer",
+    "learning_rate",
+    "schedule",
+    "weight_decay",
+    "dropout",
+    "positional_encodings",
+    "position_offset",
+    "train_lengths",
+    "len_incr",
+    "test_bins",
+    "generator",
+    "label_format",
+    "stopping_rule",
+    "seeds",
+    "selection",
+    "shipped_data",
+)
+
+
 @dataclass(frozen=True)
 class Setting:
     value: Any
@@ -91,12 +121,24 @@ def _setting(raw: Any, where: str) -> Setting:
     return Setting(raw["value"], raw["source"])
 
 
+def _read(path: Path) -> dict:
+    from rasp.errors import RaspInputError
+
+    if not path.exists():
+        raise RaspInputError(f"{path}: no such regime file")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise RaspInputError(f"{path}:{error.lineno}:{error.colno}: not JSON ({error.msg})") from None
+
+
+@cache
 def load_regime(name: str = "algorithmic", fields: tuple[str, ...] = ALGORITHMIC_FIELDS) -> Regime:
     """programs/authors/<name>.json, checked: every entry has every one of `fields`, each with a source."""
     from rasp.errors import RaspInputError
 
     path = REGIME_DIR / f"{name}.json"
-    raw = json.loads(path.read_text())
+    raw = _read(path)
     entries: dict[tuple[str, str], dict[str, Setting]] = {}
     for item in raw["entries"]:
         key = (item["task"], item["pe"])
@@ -111,3 +153,24 @@ def load_regime(name: str = "algorithmic", fields: tuple[str, ...] = ALGORITHMIC
         entries[key] = {f: _setting(item[f], f"{where}: {f}") for f in item if f not in ("task", "pe")}
     sweep = _setting(raw["sweep"], f"{path.name}: sweep")
     return Regime(name, raw["repository"], raw["commit"], sweep, entries)
+
+
+@cache
+def load_formal(name: str = "formal") -> dict[str, dict[str, Setting]]:
+    """The formal languages' regime: task id → field → Setting, from programs/authors/<name>.json."""
+    path = REGIME_DIR / f"{name}.json"
+    return {
+        task: {field: _setting(item, f"{path.name}: {task}.{field}") for field, item in entry.items()}
+        for task, entry in _read(path).get("languages", {}).items()
+    }
+
+
+def length_windows(task: str) -> list[tuple[int, int]]:
+    """The authors' length windows for a formal language: the training window (test bin 0) and every longer
+    test bin, in their order (bins may repeat or overlap: docs/authors_protocol.md)."""
+    from rasp.errors import RaspInputError
+
+    regime = load_formal()
+    if task not in regime:
+        raise RaspInputError(f"no authors' regime for '{task}' (formal languages: {', '.join(regime)})")
+    return [(low, high) for low, high in regime[task]["test_bins"].value]

@@ -11,9 +11,8 @@ import statistics
 
 import pytest
 
-from programs import authors_regime, formal_authors
+from programs import formal_authors, regime
 from programs.authors_files import read_authors_dir, write_authors_dir
-from programs.authors_regime import FORMAL_FIELDS, length_windows, load_regime
 from programs.formal_authors import (
     AUTHORS,
     LABELS,
@@ -26,6 +25,7 @@ from programs.formal_authors import (
     windows_for,
 )
 from programs.languages import END, LANGUAGES
+from programs.regime import FORMAL_FIELDS, length_windows, load_formal
 from programs.tasks import BOS, TASKS
 from rasp.errors import RaspInputError
 
@@ -420,7 +420,7 @@ def test_a_directory_of_another_name_needs_the_task(tmp_path):
 
 
 def test_every_language_has_every_field_with_a_source():
-    regime = load_regime("formal")
+    regime = load_formal()
     assert set(regime) == set(AUTHORS) == {t for t, task in TASKS.items() if task.family == "formal"}
     for task, entry in regime.items():
         assert set(entry) == set(FORMAL_FIELDS), task
@@ -433,7 +433,7 @@ def test_every_language_has_every_field_with_a_source():
 
 
 def test_regime_values_as_read_from_the_configs():
-    regime = load_regime("formal")
+    regime = load_formal()
     assert regime["tomita_3"]["test_bins"].value == [[1, 100], [101, 150], [101, 150]]
     assert regime["aa_star"]["test_bins"].value == [[2, 100], [101, 150], [150, 200]]
     assert regime["ab_d_bc"]["test_bins"].value == [[2, 50], [2, 100], [2, 150]]
@@ -446,12 +446,12 @@ def test_regime_values_as_read_from_the_configs():
 def test_a_regime_file_without_sources_is_refused(tmp_path, monkeypatch):
     (tmp_path / "broken.json").write_text(json.dumps({"languages": {"x": {"epochs": 100}}}))
     (tmp_path / "bad.json").write_text("{")
-    monkeypatch.setattr(authors_regime, "REGIME_DIR", tmp_path)
-    load_regime.cache_clear()
+    monkeypatch.setattr(regime, "REGIME_DIR", tmp_path)
+    load_formal.cache_clear()
     try:
-        with pytest.raises(RaspInputError, match=r"x.epochs must be"):
-            load_regime("broken")
+        with pytest.raises(RaspInputError, match=r"x.epochs: expected"):
+            load_formal("broken")
         with pytest.raises(RaspInputError, match=r"bad.json:1:2: not JSON"):
-            load_regime("bad")
+            load_formal("bad")
     finally:
-        load_regime.cache_clear()
+        load_formal.cache_clear()
