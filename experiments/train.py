@@ -270,7 +270,11 @@ class Run:
     def resume(self) -> bool:
         if self.checkpoint is None or not self.checkpoint.exists():
             return False
-        state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
+        try:
+            state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
+        except Exception:  # noqa: BLE001 — cut short or corrupt (torch raises several kinds): set aside, start afresh
+            self.checkpoint.replace(self.checkpoint.with_suffix(".unreadable"))
+            return False
         stale = state.get("lengths", self._lengths()) != self._lengths()  # trained on other input lengths
         if not stale:
             try:

@@ -407,3 +407,12 @@ def test_run_jobs_as_ensembles_records_what_single_runs_record(tmp_path):
         assert other.steps == record.steps and other.job == record.job
         assert [b.bin for b in other.bins] == [b.bin for b in record.bins]
         assert [b.accuracy for b in other.bins] == pytest.approx([b.accuracy for b in record.bins], abs=0.07)
+
+
+def test_a_truncated_checkpoint_is_set_aside_and_the_run_starts_afresh(tmp_path):
+    run = Run(RunSpec("parity", "nope", 0, TINY, TINY.architecture), tmp_path)
+    run.save()
+    run.checkpoint.write_bytes(run.checkpoint.read_bytes()[:100])  # killed mid-write by something other than us
+    again = Run(RunSpec("parity", "nope", 0, TINY, TINY.architecture), tmp_path)
+    assert not again.resume() and run.checkpoint.with_suffix(".unreadable").exists()
+    assert again.execute()["steps"] == TINY.steps  # trained from the start, and recorded
