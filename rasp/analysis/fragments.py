@@ -65,6 +65,12 @@ RULES: dict[str, Rule] = {
             "RASP-L maps only small finite value sets",
         ),
         Rule(
+            "mean-sum",
+            frozenset({CRASP, CRASP_POS}),
+            "counts enter only linearly: a mean over a selector that may select several positions is a ratio of "
+            "counts, and ratios over different counts do not add up linearly",
+        ),
+        Rule(
             "sel-local",
             frozenset({CRASP}),
             "C-RASP selectors compare finite values only; positions are not finite values "
@@ -85,6 +91,17 @@ RULES: dict[str, Rule] = {
             "move-count",
             frozenset({CRASP, CRASP_POS}),
             "aggregates carry finite values only; a count read from other positions is not a C-RASP count",
+        ),
+        Rule(
+            "output-count",
+            frozenset({CRASP, CRASP_POS}),
+            "a C-RASP program outputs Boolean or finite values; an unbounded count is neither",
+        ),
+        Rule(
+            "hint",
+            frozenset(),
+            "categorical()/numerical() are hints to the compiler: the analysis checks them and trusts only what "
+            "it can prove",
         ),
         Rule(
             "rl-compare",
@@ -397,10 +414,13 @@ def _offset(d: int) -> str:
     return "j = i" if d == 0 else f"j = i - {d}" if d > 0 else f"j = i + {-d}"
 
 
-def predict(program: Any, output: str | None = None, task: str | None = None) -> Prediction:
-    """The value kinds and the RASP-L, C-RASP and C-RASP[periodic, local] verdicts of a program."""
+def predict(program: Any, output: str | None = None, task: str | None = None, vocab: Any = None) -> Prediction:
+    """The value kinds and the RASP-L, C-RASP and C-RASP[periodic, local] verdicts of a program.
+
+    `vocab`: the tokens the input may hold (ints for integer-looking ones, as the CLI reads them); without it
+    tokens may be numbers, so a mean of tokens is a mean."""
     out = program._resolve(output)
-    analysis = KindAnalysis(program.graph, out, program.causal)
+    analysis = KindAnalysis(program.graph, out, program.causal, vocab)
     m = measure(program, output)
     locator = _Locator(program, set(analysis.order))
     violations: list[Violation] = []
@@ -415,16 +435,17 @@ def predict(program: Any, output: str | None = None, task: str | None = None) ->
             violations.append(_violation(program, analysis, locator, finding))
     features = _features(analysis)
     verdicts = {}
+    notes = [f"note: {v.text()}" for v in _dedupe([v for v in violations if not RULES[v.code].breaks])]
     for fragment in FRAGMENTS:
         mine = _dedupe([v for v in violations if fragment in RULES[v.code].breaks])
         if mine:
-            reasons = [v.text() for v in mine]
+            reasons = [v.text() for v in mine] + notes
             if fragment == RASP_L:
                 reasons.append(f"length: {m.summary()}")
             reasons.append(NOT_A_PROOF)
             verdicts[fragment] = Verdict(fragment, False, reasons, mine, _fragment_features(fragment, features, m))
         else:
-            reasons = _positive_reasons(fragment, features, m)
+            reasons = _positive_reasons(fragment, features, m) + notes
             verdicts[fragment] = Verdict(fragment, True, reasons, [], _fragment_features(fragment, features, m))
     names = {name: i for name, i in program.names.items() if i in analysis.values}
     kinds = {name: analysis.kind(i) for name, i in names.items()}
