@@ -182,6 +182,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for path, p in results:
             print()
             print("\n".join(_details(path, p)))
+    if args.witness:
+        for path, p in results:
+            for verdict in (p.crasp, p.crasp_pos):
+                if verdict.witness is not None:
+                    print(f"\n{path}: witness for {verdict.title} (checked on random inputs)")
+                    print(verdict.witness.text())
+                    break  # a C-RASP witness is also one for C-RASP[periodic, local]
     return 1 if failed else 0
 
 
@@ -239,6 +246,11 @@ def register(sub: Any) -> None:
         "be numbers, so a mean of tokens is a mean",
     )
     p.add_argument("--strings", action="store_true", help="keep integer-looking --vocab tokens as strings")
+    p.add_argument(
+        "--witness",
+        action="store_true",
+        help="print the C-RASP witness of each ✓ (the program in the fragment's syntax)",
+    )
     p.set_defaults(handler=cmd_predict)
 
     d = sub.add_parser("draw", help="picture of a program as a transformer (and its s-op graph), PNG or SVG")

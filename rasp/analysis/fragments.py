@@ -159,6 +159,7 @@ class Verdict:
     reasons: list[str]
     violations: list[Violation] = field(default_factory=list)
     features: dict[str, Any] = field(default_factory=dict)
+    witness: Any = None  # C-RASP fragments: the program in the fragment's own syntax (crasp_eval.Witness)
 
     @property
     def title(self) -> str:
@@ -447,6 +448,9 @@ def predict(program: Any, output: str | None = None, task: str | None = None, vo
         else:
             reasons = _positive_reasons(fragment, features, m) + notes
             verdicts[fragment] = Verdict(fragment, True, reasons, [], _fragment_features(fragment, features, m))
+    for fragment in (CRASP, CRASP_POS):
+        if verdicts[fragment].ok:
+            _attach_witness(verdicts[fragment], analysis, program, output, vocab, locator)
     names = {name: i for name, i in program.names.items() if i in analysis.values}
     kinds = {name: analysis.kind(i) for name, i in names.items()}
     task = task or task_of_program(Path(program.filename).stem)
@@ -462,6 +466,30 @@ def predict(program: Any, output: str | None = None, task: str | None = None, vo
         paper=paper,
         impossibility=impossibility(task) if task else None,
     )
+
+
+WITNESS_RUNS = 50
+
+
+def _attach_witness(verdict: Verdict, analysis: KindAnalysis, program: Any, output: Any, vocab: Any, locator) -> None:
+    """Build the witness and check it on random inputs; without one (or on a mismatch) the ✓ is withdrawn."""
+    from .witness import NoWitness, build_witness, check_witness, sample_vocab
+
+    pos = verdict.fragment == CRASP_POS
+    try:
+        witness = build_witness(analysis, program, verdict.title, periodic=pos, local=pos)
+    except (NoWitness, KeyError, TypeError, ValueError, IndexError) as error:
+        op = getattr(error, "op", -1)
+        where = locator.where(op)[0] if op >= 0 else program.filename
+        verdict.ok = False
+        verdict.reasons = [f"{where}: {error} (no witness in the fragment's syntax could be built)", NOT_A_PROOF]
+        return
+    problem = check_witness(witness, program, output, list(vocab or sample_vocab(program)), WITNESS_RUNS)
+    if problem:
+        verdict.ok = False
+        verdict.reasons = [f"internal error: the witness disagrees with the program: {problem}"]
+        return
+    verdict.witness = witness
 
 
 def _fragment_features(fragment: str, features: dict[str, Any], m: Measure) -> dict[str, Any]:

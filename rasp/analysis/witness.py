@@ -1,0 +1,267 @@
+"""Builds a C-RASP / C-RASP[periodic, local] witness (crasp_eval.py's syntax) from a program the kind analysis
+accepted, and checks it against the program on random inputs.
+
+Each op becomes one definition: a count of a selector becomes `#[j ≤ i] φ(j, i)` (or local counts
+`#[j = i - d] φ` over the offsets the analysis found), positions become counts (`i = #[j ≤ i] ⊤ - 1`), a
+retrieval of finite values becomes a `max`/`min`/`the` case split, maps become finite functions, linear
+arithmetic and comparisons of counts stay what they are. Anything else raises `NoWitness`: the verdict then
+says it "could not show" membership.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+from typing import Any
+
+from .. import scalar
+from .crasp_eval import Expr, Witness
+from .domain import Num
+from .kinds import KindAnalysis, _compare
+from .scalar_eval import FnEval
+
+TRUE = ("lit", True)
+POSITION = ("lin", ((1, ("count", TRUE, None)),), -1)
+
+
+class NoWitness(Exception):
+    def __init__(self, op: int, message: str):
+        super().__init__(message)
+        self.op = op
+
+
+class Builder:
+    def __init__(self, analysis: KindAnalysis, names: dict[int, str], periodic: bool, local: bool):
+        self.a = analysis
+        self.graph = analysis.graph
+        self.periodic, self.local = periodic, local
+        self.names = names
+        self.defs: list[tuple[str, Expr]] = []
+        self.expr: dict[int, Expr] = {}
+
+    def build(self) -> Witness:
+        for op_id in self.a.order:
+            op = self.graph.op(op_id)
+            if op.kind == "select":
+                continue
+            expr = getattr(self, f"_{op.kind}")(op)
+            if op.kind in ("tokens", "constant"):
+                self.expr[op_id] = expr
+                continue
+            name = "pos" if op.kind == "indices" else self.names.get(op_id) or f"v{op_id}"
+            self.defs.append((name, expr))
+            self.expr[op_id] = ("ref", name, "i")
+        out = self.expr[self.a.output]
+        if out[0] != "ref":
+            self.defs.append(("out", out))
+            return Witness("", self.defs, "out")
+        return Witness("", self.defs, out[1])
+
+    def is_count(self, op_id: int) -> bool:
+        return isinstance(self.a.values[op_id], Num)
+
+    # -- ops ---------------------------------------------------------------------------------------
+
+    def _tokens(self, op: Any) -> Expr:
+        return ("tok",)
+
+    def _indices(self, op: Any) -> Expr:
+        return POSITION
+
+    def _constant(self, op: Any) -> Expr:
+        return ("lit", op.value)
+
+    def _map(self, op: Any) -> Expr:
+        args = [self.expr[i] for i in op.inputs]
+        if not any(self.is_count(i) for i in op.inputs):
+            return ("fn", op.fn, "", args)
+        ev = FnEval([self.a.values[i] for i in op.inputs])
+        return self.scalar(op, op.fn, args, ev)
+
+    _zipmap = _map
+
+    def scalar(self, op: Any, fn: scalar.Fn, args: list, ev: FnEval) -> Expr:
+        """A scalar function of counts: linear arithmetic, comparisons, conditionals; else NoWitness."""
+        head = fn[0]
+        if head == "arg":
+            return args[fn[1]]
+        if head == "lit":
+            return ("lit", scalar.lit_value(fn))
+        if not isinstance(ev.ev(fn), Num) and not any(isinstance(ev.ev(f), Num) for f in fn[1:]):
+            return ("fn", _reindex(fn), "", [self.scalar(op, f, args, ev) for f in _leaves(fn)])
+        sub = [self.scalar(op, f, args, ev) for f in fn[1:]]
+        if head in scalar.COMPARISONS:
+            return ("cmp", head, sub[0], sub[1])
+        if head in ("+", "-"):
+            return _lin_add(sub[0], sub[1], 1 if head == "+" else -1)
+        if head == "neg":
+            return _lin_add(("lit", 0), sub[0], -1)
+        if head == "*" and (sub[0][0] == "lit" or sub[1][0] == "lit"):
+            c, x = (sub[0][1], sub[1]) if sub[0][0] == "lit" else (sub[1][1], sub[0])
+            return ("lin", ((c, x),), 0)
+        if head == "/" and sub[1][0] == "lit" and sub[1][1]:
+            return ("lin", ((Fraction(1) / Fraction(sub[1][1]), sub[0]),), 0)
+        if head == "if":
+            return ("ite", sub[0], sub[1], sub[2])
+        if head in ("min", "max"):
+            return ("ite", ("cmp", "<=" if head == "min" else ">=", sub[0], sub[1]), sub[0], sub[1])
+        if head == "abs":
+            return ("ite", ("cmp", ">=", sub[0], ("lit", 0)), sub[0], _lin_add(("lit", 0), sub[0], -1))
+        if head == "indicator" or head in ("and", "or", "not"):
+            return ("fn", _reindex(fn), "", [self.scalar(op, f, args, ev) for f in _leaves(fn)])
+        if head == "%" and self.periodic and sub[1][0] == "lit" and _is_position(sub[0]):
+            return ("mod", sub[1][1], _position_shift(sub[0]))
+        raise NoWitness(op.id, f"could not show '{head}' of a count is in the fragment")
+
+    def selector(self, sel_id: int) -> list[tuple[Expr, Any]]:
+        """The select as (predicate, window) parts whose counts add up to its width."""
+        sel = self.graph.op(sel_id)
+        info = self.a.selects[sel_id]
+        if info.kind in ("count", "nonlocal") or (info.kind == "local" and not self.local):
+            raise NoWitness(sel_id, f"could not show the selector is a {info.kind} relation the fragment has")
+        sides = ["j"] * sel.n_keys + ["i"] * (len(sel.inputs) - sel.n_keys)
+        args = [_at(self.expr[i], side) for i, side in zip(sel.inputs, sides)]
+        abstract = [self.a._sided(self.a.values[i], "k" if s == "j" else "q") for i, s in zip(sel.inputs, sides)]
+        windows = [None] if not info.offsets else [(d,) for d in info.offsets]
+        if info.offsets and set(info.offsets) == {0} and info.kind == "finite":
+            windows = [(0,)]
+        parts = []
+        for window in windows:
+            d = 0 if window is None else window[0]
+            pred = self.predicate(sel, sel.fn, args, FnEval(abstract), d)
+            if "at-key" in repr(pred):
+                raise NoWitness(sel_id, "could not show the selector compares finite values only")
+            parts.append((pred, window))
+        return parts
+
+    def predicate(self, sel: Any, fn: scalar.Fn, args: list, ev: FnEval, d: int) -> Expr:
+        head = fn[0]
+        if head in scalar.COMPARISONS:
+            a, b = ev.ev(fn[1]), ev.ev(fn[2])
+            leaves: list = []
+            leaf = self.a._leaf(head, a, b, leaves)
+            if leaf[0] == "const":
+                return ("lit", leaf[1])
+            kind = leaves[leaf[1]]
+            if kind[0] == "pos":
+                _, op, coef, offset = kind
+                return ("lit", _compare(op, coef * d + offset))
+            if kind[0] == "bad":
+                raise NoWitness(sel.id, "could not show the selector compares finite values only")
+        if head in ("and", "or", "not", "if"):
+            parts = [self.predicate(sel, f, args, ev, d) for f in fn[1:]]
+            return ("fn", (head, *[("arg", k) for k in range(len(parts))]), "", parts)
+        return self.scalar(sel, fn, args, ev)
+
+    def _selector_width(self, op: Any) -> Expr:
+        terms = tuple((1, ("count", pred, window)) for pred, window in self.selector(op.inputs[0]))
+        return ("lin", terms, 0)
+
+    def _aggregate(self, op: Any) -> Expr:
+        sel, values = op.inputs
+        if self.is_count(values) or self.is_count(op.id):
+            raise NoWitness(op.id, "could not show the aggregate retrieves finite values")
+        parts = self.selector(sel)
+        how = "the" if op.reduce == "mean" else op.reduce
+        value = _at(self.expr[values], "j")
+        if len(parts) == 1:
+            pred, window = parts[0]
+            return ("pick", how, value, pred, window, op.value)
+        # a local relation at several offsets: pick over each offset, nearest first (only one holds a value
+        # for `the`; for max/min the case split runs over the union)
+        if how == "the":
+            result: Expr = ("lit", op.value)
+            for pred, window in reversed(parts):
+                hit = ("cmp", ">", ("count", pred, window), ("lit", 0))
+                result = ("ite", hit, ("pick", "the", value, pred, window, op.value), result)
+            return result
+        raise NoWitness(op.id, f"could not show a {op.reduce} over several local offsets")
+
+
+def _at(expr: Expr, side: str) -> Expr:
+    """An expression read at the key (j) or the query (i) inside a count."""
+    if expr[0] == "ref":
+        return ("ref", expr[1], side)
+    if expr[0] == "tok" or expr[0] == "lit":
+        return expr
+    if side == "i":
+        return expr
+    return ("at-key", expr)  # a position or count read at the key: only its comparisons with i may remain
+
+
+def _leaves(fn: scalar.Fn) -> list:
+    return list(fn[1:]) if fn[0] not in ("arg", "lit") else [fn]
+
+
+def _reindex(fn: scalar.Fn) -> scalar.Fn:
+    if fn[0] in ("arg", "lit"):
+        return ("arg", 0)
+    return (fn[0], *[("arg", k) for k in range(len(fn) - 1)])
+
+
+def _lin_add(a: Expr, b: Expr, sign: int) -> Expr:
+    def terms(x: Expr) -> tuple[tuple, Any]:
+        if x[0] == "lin":
+            return x[1], x[2]
+        if x[0] == "lit":
+            return (), x[1]
+        return ((1, x),), 0
+
+    (ta, ca), (tb, cb) = terms(a), terms(b)
+    return ("lin", ta + tuple((sign * c, t) for c, t in tb), ca + sign * cb)
+
+
+_POSITIONS = {("ref", "pos", "i"): 0, ("count", TRUE, None): 1}  # i, and #[j ≤ i] ⊤ = i + 1
+
+
+def _is_position(expr: Expr) -> bool:
+    return expr in _POSITIONS or (
+        expr[0] == "lin" and len(expr[1]) == 1 and expr[1][0][0] == 1 and expr[1][0][1] in _POSITIONS
+    )
+
+
+def _position_shift(expr: Expr) -> int:
+    return _POSITIONS[expr] if expr in _POSITIONS else expr[2] + _POSITIONS[expr[1][0][1]]
+
+
+def build_witness(analysis: KindAnalysis, program: Any, fragment: str, periodic: bool, local: bool) -> Witness:
+    names = {}
+    for name, op_id in program.names.items():
+        names.setdefault(op_id, name)
+    witness = Builder(analysis, names, periodic, local).build()
+    witness.fragment = fragment
+    return witness
+
+
+def check_witness(witness: Witness, program: Any, output: str | None, vocab: list, runs: int, seed: int = 0) -> str:
+    """'' when the witness equals the program on `runs` random inputs (where the program answers), else why not."""
+    rng = random.Random(seed)
+    for _ in range(runs):
+        tokens = [rng.choice(vocab) for _ in range(rng.randint(1, 10))]
+        try:
+            expected = program.run(tokens, output=output)
+        except Exception:  # noqa: BLE001 - an input the program does not answer (differing retrieved values)
+            continue
+        try:
+            got = witness.run(tokens)
+        except Exception as error:  # noqa: BLE001
+            return f"the witness fails on {tokens}: {error}"
+        if any(not _same(x, y) for x, y in zip(expected, got)):
+            return f"the witness gives {got} where the program gives {expected} on {tokens}"
+    return ""
+
+
+def _same(x: Any, y: Any) -> bool:
+    try:
+        return x == y or abs(float(x) - float(y)) < 1e-9
+    except (TypeError, ValueError):
+        return False
+
+
+def sample_vocab(program: Any) -> list:
+    """Tokens to try when no vocabulary is given: the program's constants and two tokens it never names."""
+    found = {op.value for op in program.graph if op.kind == "constant" and isinstance(op.value, (int, str))}
+    numbers = {x for x in found if isinstance(x, int) and not isinstance(x, bool)}
+    if numbers or not found:  # tokens the program treats as numbers: numbers only, or comparisons mix types
+        return sorted(numbers | {0, 1, 2})
+    return sorted({x for x in found if isinstance(x, str)} | {"?"})
