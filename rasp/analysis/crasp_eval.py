@@ -9,6 +9,9 @@ the fragment's own terms:
   the finite values at i); `#[j = i - d] φ`: a local count (C-RASP[local]);
 - `c1·C1 + ... + k`: linear combinations of counts; `C1 < C2` (any comparison): a Boolean;
   `b ? x : y`: a conditional; `i mod m`: a periodic position (C-RASP[periodic]);
+- `Σ[j ≤ i, φ] v(j)`: shorthand for the linear combination `Σ_a a·#[j ≤ i] (φ ∧ v(j) = a)` over the finite
+  values a of v; a mean is that sum over `#[j ≤ i] φ` (Huang et al. compare it with a constant c as
+  `Σ_a (a - c)·#[...] > 0`; the analysis admits a mean only where such a comparison multiplies it out);
 - `max{v(j) : j ≤ i, φ} else d` (also min, and `the` when the selected values agree): shorthand for the case
   split `v = a` iff `#[j ≤ i] (φ ∧ v(j) = a) > 0` over the finitely many values a of v.
 
@@ -18,12 +21,14 @@ The evaluator below follows these definitions position by position; it shares no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .. import scalar
 
-Expr = tuple  # ("tok",) | ("lit", v) | ("ref", name, side) | ("fn", fn, text, args) | ("lin", terms, const)
-# | ("cmp", op, a, b) | ("ite", c, a, b) | ("mod", m, shift) | ("count", pred, window) | ("pick", how, v, pred, d)
+Expr = tuple  # ("tok", side) | ("lit", v) | ("ref", name, side) | ("fn", fn, text, args) | ("lin", terms, const)
+# | ("cmp", op, a, b) | ("ite", c, a, b) | ("mod", m, shift) | ("count", pred, window)
+# | ("pick", how, v, pred, window, default) | ("sum", v, pred, window) | ("mean", v, pred, window, default)
 
 
 @dataclass
@@ -47,15 +52,16 @@ class Witness:
 def show(e: Expr, side: str = "i") -> str:
     head = e[0]
     if head == "tok":
-        return f"Q({side})"
+        return f"Q({e[1]})"
     if head == "lit":
         return repr(e[1])
     if head == "ref":
-        return f"{e[1]}({e[2] if side == 'j' or e[2] == 'j' else side})"
+        return f"{e[1]}({e[2]})"
     if head == "fn":
         args = e[3]
         if e[1][0] == "==" and len(args) == 2 and {a[0] for a in args} == {"tok", "lit"}:
-            return f"Q_{next(a[1] for a in args if a[0] == 'lit')}({side})"  # the paper's token predicate
+            letter = next(a[1] for a in args if a[0] == "lit")
+            return f"Q_{letter}({next(a[1] for a in args if a[0] == 'tok')})"  # the paper's token predicate
         names = tuple(show(a, side) for a in e[3])
         return scalar.to_text(e[1], names)
     if head == "lin":
@@ -76,6 +82,11 @@ def show(e: Expr, side: str = "i") -> str:
     if head == "pick":
         _, how, value, pred, window, default = e
         return f"{how}{{{show(value, 'j')} : {_range(window)}, {show(pred, 'j')}}} else {default!r}"
+    if head == "sum":
+        return f"Σ[{_range(e[3])}, {show(e[2], 'j')}] {show(e[1], 'j')}"
+    if head == "mean":
+        count = show(("count", e[2], e[3]))
+        return f"(Σ[{_range(e[3])}, {show(e[2], 'j')}] {show(e[1], 'j')}) / {count} (else {e[4]!r})"
     raise ValueError(head)
 
 
@@ -99,7 +110,7 @@ class _Run:
         """The value of e; `j` is the key position inside a count (equal to i outside)."""
         head = e[0]
         if head == "tok":
-            return self.tokens[j]
+            return self.tokens[j if e[1] == "j" else i]
         if head == "lit":
             return e[1]
         if head == "ref":
@@ -119,6 +130,11 @@ class _Run:
             return sum(1 for k in self.keys(i, e[2]) if self.ev(e[1], i, k))
         if head == "pick":
             return self.pick(e, i)
+        if head == "sum":
+            return self.total(e[1], e[2], e[3], i)
+        if head == "mean":
+            selected = sum(1 for k in self.keys(i, e[3]) if self.ev(e[2], i, k))
+            return Fraction(self.total(e[1], e[2], e[3], i)) / selected if selected else e[4]
         raise ValueError(head)
 
     @staticmethod
@@ -126,6 +142,12 @@ class _Run:
         if window is None:
             return list(range(i + 1))
         return [i - d for d in window if 0 <= i - d <= i]
+
+    def total(self, value: Expr, pred: Expr, window: Any, i: int) -> Any:
+        """Σ_a a·#[φ ∧ v(j) = a]: the sum of the selected values, as the linear combination of counts it is."""
+        keys = [k for k in self.keys(i, window) if self.ev(pred, i, k)]
+        values = [self.ev(value, i, k) for k in keys]
+        return sum(a * sum(1 for v in values if v == a) for a in set(values))
 
     def pick(self, e: Expr, i: int) -> Any:
         """The case split over the values a of v: `#[j ≤ i] (φ ∧ v(j) = a) > 0`, tried in the order `how` says."""

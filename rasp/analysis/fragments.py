@@ -104,6 +104,16 @@ RULES: dict[str, Rule] = {
             "it can prove",
         ),
         Rule(
+            "no-witness",
+            frozenset({CRASP, CRASP_POS}),
+            "a ✓ needs a witness: the program rewritten in the fragment's own syntax (docs/fragments.md)",
+        ),
+        Rule(
+            "witness-mismatch",
+            frozenset({CRASP, CRASP_POS}),
+            "the witness must compute what the program computes; this is a bug in the toolkit, please report it",
+        ),
+        Rule(
             "rl-compare",
             frozenset({RASP_L}),
             "RASP-L allows index values only to be compared or shifted by constants "
@@ -480,14 +490,23 @@ def _attach_witness(verdict: Verdict, analysis: KindAnalysis, program: Any, outp
         witness = build_witness(analysis, program, verdict.title, periodic=pos, local=pos)
     except (NoWitness, KeyError, TypeError, ValueError, IndexError) as error:
         op = getattr(error, "op", -1)
-        where = locator.where(op)[0] if op >= 0 else program.filename
+        op = op if op >= 0 else analysis.output
+        where = locator.where(op)[0]
+        message = f"{error} (no witness in the fragment's syntax could be built)"
+        label = _label(program.graph, op, locator.needed)
+        violation = Violation(op, label, "no-witness", message, RULES["no-witness"].text, where)
         verdict.ok = False
-        verdict.reasons = [f"{where}: {error} (no witness in the fragment's syntax could be built)", NOT_A_PROOF]
+        verdict.violations = [violation]
+        verdict.reasons = [violation.text(), NOT_A_PROOF]
         return
+    where_file = program.filename
     problem = check_witness(witness, program, output, list(vocab or sample_vocab(program)), WITNESS_RUNS)
     if problem:
+        message = f"internal error: the witness disagrees with the program: {problem}"
+        violation = Violation(-1, "@witness", "witness-mismatch", message, RULES["witness-mismatch"].text, where_file)
         verdict.ok = False
-        verdict.reasons = [f"internal error: the witness disagrees with the program: {problem}"]
+        verdict.violations = [violation]
+        verdict.reasons = [violation.text()]
         return
     verdict.witness = witness
 

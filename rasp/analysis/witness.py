@@ -38,6 +38,8 @@ class Builder:
         self.names = names
         self.defs: list[tuple[str, Expr]] = []
         self.expr: dict[int, Expr] = {}
+        self.bodies: dict[str, Expr] = {}  # definition name → its expression
+        self.op_of: dict[str, int] = {}
 
     def build(self) -> Witness:
         for op_id in self.a.order:
@@ -50,6 +52,8 @@ class Builder:
                 continue
             name = "pos" if op.kind == "indices" else self.names.get(op_id) or f"v{op_id}"
             self.defs.append((name, expr))
+            self.bodies[name] = expr
+            self.op_of[name] = op_id
             self.expr[op_id] = ("ref", name, "i")
         out = self.expr[self.a.output]
         if out[0] != "ref":
@@ -63,7 +67,7 @@ class Builder:
     # -- ops ---------------------------------------------------------------------------------------
 
     def _tokens(self, op: Any) -> Expr:
-        return ("tok",)
+        return ("tok", "i")
 
     def _indices(self, op: Any) -> Expr:
         return POSITION
@@ -96,6 +100,10 @@ class Builder:
             return _lin_add(sub[0], sub[1], 1 if head == "+" else -1)
         if head == "neg":
             return _lin_add(("lit", 0), sub[0], -1)
+        if head == "*" and (total := self.mean_times_count(sub[0], sub[1])) is not None:
+            return total
+        if head == "round" and self.integral(sub[0]):
+            return sub[0]
         if head == "*" and (sub[0][0] == "lit" or sub[1][0] == "lit"):
             c, x = (sub[0][1], sub[1]) if sub[0][0] == "lit" else (sub[1][1], sub[0])
             return ("lin", ((c, x),), 0)
@@ -109,9 +117,50 @@ class Builder:
             return ("ite", ("cmp", ">=", sub[0], ("lit", 0)), sub[0], _lin_add(("lit", 0), sub[0], -1))
         if head == "indicator" or head in ("and", "or", "not"):
             return ("fn", _reindex(fn), "", [self.scalar(op, f, args, ev) for f in _leaves(fn)])
-        if head == "%" and self.periodic and sub[1][0] == "lit" and _is_position(sub[0]):
-            return ("mod", sub[1][1], _position_shift(sub[0]))
+        if head == "%" and self.periodic and sub[1][0] == "lit" and _is_position(self.deref(sub[0])):
+            return ("mod", sub[1][1], _position_shift(self.deref(sub[0])))
         raise NoWitness(op.id, f"could not show '{head}' of a count is in the fragment")
+
+    def deref(self, expr: Expr) -> Expr:
+        """The expression a reference at i stands for (through chains of references), single terms unwrapped."""
+        while expr[0] == "ref" and expr[2] == "i" and expr[1] in self.bodies:
+            expr = self.bodies[expr[1]]
+        if expr[0] == "lin" and len(expr[1]) == 1 and expr[1][0][0] == 1 and expr[2] == 0:
+            return self.deref(expr[1][0][1])
+        return expr
+
+    def mean_times_count(self, a: Expr, b: Expr) -> Expr | None:
+        """A mean times the count it divides by is the sum it averaged (`length * frac`)."""
+        for mean, other in ((self.deref(a), self.deref(b)), (self.deref(b), self.deref(a))):
+            if mean[0] != "mean":
+                continue
+            _, value, pred, window, _ = mean
+            count = ("count", pred, window)
+            shifted = other == ("lin", ((1, ("ref", "pos", "i")),), 1) and count == ("count", TRUE, None)
+            if other == count or shifted:
+                return ("sum", value, pred, window)
+        return None
+
+    def integral(self, expr: Expr) -> bool:
+        """Whether a count expression takes whole values only (so round() leaves it alone)."""
+        expr = self.deref(expr)
+        if expr[0] in ("count", "sum"):
+            return expr[0] == "count" or self.whole_values(expr[1])
+        if expr[0] == "lin":
+            return all(Fraction(c).denominator == 1 and self.integral(t) for c, t in expr[1]) and (
+                Fraction(expr[2]).denominator == 1
+            )
+        if expr[0] == "lit":
+            return isinstance(expr[1], int)
+        return expr == ("ref", "pos", "i")
+
+    def whole_values(self, value: Expr) -> bool:
+        if value[0] == "lit":
+            return isinstance(value[1], int)
+        if value[0] != "ref":
+            return False
+        op_id = self.op_of.get(value[1])
+        return op_id is not None and self.graph.op(op_id).vtype in ("int", "bool")
 
     def selector(self, sel_id: int) -> list[tuple[Expr, Any]]:
         """The select as (predicate, window) parts whose counts add up to its width."""
@@ -159,11 +208,16 @@ class Builder:
 
     def _aggregate(self, op: Any) -> Expr:
         sel, values = op.inputs
-        if self.is_count(values) or self.is_count(op.id):
+        if self.is_count(values):
             raise NoWitness(op.id, "could not show the aggregate retrieves finite values")
         parts = self.selector(sel)
         how = "the" if op.reduce == "mean" else op.reduce
         value = _at(self.expr[values], "j")
+        if isinstance(self.a.values[op.id], Num):  # a mean the analysis kept as a ratio of counts
+            if len(parts) != 1 or op.reduce != "mean":
+                raise NoWitness(op.id, "could not show the mean is one ratio of counts")
+            pred, window = parts[0]
+            return ("mean", value, pred, window, op.value)
         if len(parts) == 1:
             pred, window = parts[0]
             return ("pick", how, value, pred, window, op.value)
@@ -182,7 +236,9 @@ def _at(expr: Expr, side: str) -> Expr:
     """An expression read at the key (j) or the query (i) inside a count."""
     if expr[0] == "ref":
         return ("ref", expr[1], side)
-    if expr[0] == "tok" or expr[0] == "lit":
+    if expr[0] == "tok":
+        return ("tok", side)
+    if expr[0] == "lit":
         return expr
     if side == "i":
         return expr
