@@ -207,10 +207,6 @@ def test_periodic_position():
     assert violation_lines(p.rasp_l) == [2]
 
 
-@pytest.mark.xfail(
-    reason="the witness builder (rasp/analysis/witness.py) does not yet cover this construct; the ✓ is withdrawn until it does (issue 13)",
-    strict=True,
-)
 def test_causal_length_modulo_is_periodic():
     p = rasp.predict(prog("even = length % 2 == 0;"))
     assert p.crasp_pos.ok and not p.crasp.ok
@@ -293,10 +289,6 @@ def test_selector_on_counts():
     assert "counts or positions of the key" in reasons(p.crasp_pos)
 
 
-@pytest.mark.xfail(
-    reason="the witness builder (rasp/analysis/witness.py) does not yet cover this construct; the ✓ is withdrawn until it does (issue 13)",
-    strict=True,
-)
 def test_one_sided_comparisons_in_a_selector_are_finite_facts():
     text = (
         "n = selector_width(select(tokens, tokens, ==));\nbig = selector_width(select(n, n, lambda k, q: k > 2)) == 1;"
@@ -317,10 +309,6 @@ y = prev > 2;
     assert violation_lines(p.crasp) == [2]  # the local select and the moved count, both on line 2
 
 
-@pytest.mark.xfail(
-    reason="the witness builder (rasp/analysis/witness.py) does not yet cover this construct; the ✓ is withdrawn until it does (issue 13)",
-    strict=True,
-)
 def test_ratios():
     same = 'f = numerical(aggregate(select(tokens, tokens, True), indicator(tokens == "a")));\nm = f > 0.5;'
     assert rasp.predict(prog(same)).crasp.ok
@@ -333,10 +321,6 @@ m = f > g;
     assert violation_lines(p.crasp) == [3] and "ratios" in reasons(p.crasp)
 
 
-@pytest.mark.xfail(
-    reason="the witness builder (rasp/analysis/witness.py) does not yet cover this construct; the ✓ is withdrawn until it does (issue 13)",
-    strict=True,
-)
 def test_mean_times_length_is_not_rasp_l():
     text = 'f = numerical(aggregate(select(tokens, tokens, True), indicator(tokens == "a")));\nc = f * length > 3;'
     p = rasp.predict(prog(text))
