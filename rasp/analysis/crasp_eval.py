@@ -102,6 +102,7 @@ def _range(window: Any) -> str:
 class _Run:
     def __init__(self, witness: Witness, tokens: list):
         self.tokens = tokens
+        self.prefix: dict[int, tuple[Expr, list[int]]] = {}
         self.values: dict[str, list] = {}
         for name, expr in witness.defs:
             self.values[name] = [self.ev(expr, i, i) for i in range(len(tokens))]
@@ -127,6 +128,8 @@ class _Run:
         if head == "mod":
             return (i + e[2]) % e[1]
         if head == "count":
+            if e[2] is None and _key_only(e[1]):  # φ(j) alone: one prefix sum serves every i
+                return self.prefix_counts(e[1])[i]
             return sum(1 for k in self.keys(i, e[2]) if self.ev(e[1], i, k))
         if head == "pick":
             return self.pick(e, i)
@@ -136,6 +139,15 @@ class _Run:
             selected = sum(1 for k in self.keys(i, e[3]) if self.ev(e[2], i, k))
             return Fraction(self.total(e[1], e[2], e[3], i)) / selected if selected else e[4]
         raise ValueError(head)
+
+    def prefix_counts(self, pred: Expr) -> list[int]:
+        if id(pred) not in self.prefix:
+            running, counts = 0, []
+            for k in range(len(self.tokens)):
+                running += bool(self.ev(pred, k, k))
+                counts.append(running)
+            self.prefix[id(pred)] = (pred, counts)  # the expression is kept so its id stays its own
+        return self.prefix[id(pred)][1]
 
     @staticmethod
     def keys(i: int, window: Any) -> list[int]:
@@ -164,6 +176,24 @@ class _Run:
         if how == "the" and len({_key(a) for a in present}) > 1:
             raise ValueError("the selected values differ")
         return max(present) if how == "max" else min(present) if how == "min" else present[0]
+
+
+def _key_only(e: Expr) -> bool:
+    """Whether a predicate reads the key position j only (so its count over j ≤ i is a prefix sum)."""
+    head = e[0]
+    if head in ("tok", "ref"):
+        return e[-1] == "j"
+    if head == "lit":
+        return True
+    if head == "fn":
+        return all(_key_only(a) for a in e[3])
+    if head == "cmp":
+        return _key_only(e[2]) and _key_only(e[3])
+    if head == "ite":
+        return all(_key_only(a) for a in e[1:])
+    if head == "lin":
+        return all(_key_only(t) for _, t in e[1])
+    return False
 
 
 def _key(value: Any) -> Any:

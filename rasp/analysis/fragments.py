@@ -500,7 +500,7 @@ def _attach_witness(verdict: Verdict, analysis: KindAnalysis, program: Any, outp
         verdict.reasons = [violation.text(), NOT_A_PROOF]
         return
     where_file = program.filename
-    problem = check_witness(witness, program, output, list(vocab or sample_vocab(program)), WITNESS_RUNS)
+    problem = check_witness(witness, program, output, list(vocab or sample_vocab(program)), WITNESS_RUNS).problem
     if problem:
         message = f"internal error: the witness disagrees with the program: {problem}"
         violation = Violation(-1, "@witness", "witness-mismatch", message, RULES["witness-mismatch"].text, where_file)

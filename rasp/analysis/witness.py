@@ -11,6 +11,7 @@ says it "could not show" membership.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -289,22 +290,45 @@ def build_witness(analysis: KindAnalysis, program: Any, fragment: str, periodic:
     return witness
 
 
-def check_witness(witness: Witness, program: Any, output: str | None, vocab: list, runs: int, seed: int = 0) -> str:
-    """'' when the witness equals the program on `runs` random inputs (where the program answers), else why not."""
+@dataclass
+class WitnessCheck:
+    checked: int  # inputs the program answers (a retrieval of differing strings is an error in the program)
+    problem: str  # '' when the witness agreed on every one of them
+
+
+def check_witness(
+    witness: Witness, program: Any, output: str | None, vocab: list, runs: int, seed: int = 0, max_len: int = 10
+) -> WitnessCheck:
+    """Run the witness and the program on `runs` random inputs over `vocab` and compare them position by position."""
     rng = random.Random(seed)
-    for _ in range(runs):
-        tokens = [rng.choice(vocab) for _ in range(rng.randint(1, 10))]
-        try:
-            expected = program.run(tokens, output=output)
-        except Exception:  # noqa: BLE001 - an input the program does not answer (differing retrieved values)
-            continue
+    inputs = [[rng.choice(vocab) for _ in range(rng.randint(1, max_len))] for _ in range(runs)]
+    checked = 0
+    for tokens, expected in zip(inputs, _program_outputs(program, output, inputs)):
+        if expected is None:
+            continue  # an input the program does not answer (a retrieval of differing strings)
+        checked += 1
         try:
             got = witness.run(tokens)
         except Exception as error:  # noqa: BLE001
-            return f"the witness fails on {tokens}: {error}"
+            return WitnessCheck(checked, f"the witness fails on {tokens}: {error}")
         if any(not _same(x, y) for x, y in zip(expected, got)):
-            return f"the witness gives {got} where the program gives {expected} on {tokens}"
-    return ""
+            return WitnessCheck(checked, f"the witness gives {got} where the program gives {expected} on {tokens}")
+    return WitnessCheck(checked, "")
+
+
+def _program_outputs(program: Any, output: str | None, inputs: list[list]) -> list:
+    """The program's outputs, all inputs at once where it answers every one, else one by one (None: no answer)."""
+    try:
+        return program.run_batch(inputs, output=output)
+    except Exception:  # noqa: BLE001 - some input fails: find which
+        pass
+    results = []
+    for tokens in inputs:
+        try:
+            results.append(program.run(tokens, output=output))
+        except Exception:  # noqa: BLE001
+            results.append(None)
+    return results
 
 
 def _same(x: Any, y: Any) -> bool:
