@@ -483,7 +483,7 @@ WITNESS_RUNS = 50
 
 def _attach_witness(verdict: Verdict, analysis: KindAnalysis, program: Any, output: Any, vocab: Any, locator) -> None:
     """Build the witness and check it on random inputs; without one (or on a mismatch) the ✓ is withdrawn."""
-    from .witness import NoWitness, build_witness, check_witness, sample_vocab
+    from .witness import NoWitness, build_witness, check_witness, sample_vocabs
 
     pos = verdict.fragment == CRASP_POS
     try:
@@ -500,7 +500,8 @@ def _attach_witness(verdict: Verdict, analysis: KindAnalysis, program: Any, outp
         verdict.reasons = [violation.text(), NOT_A_PROOF]
         return
     where_file = program.filename
-    problem = check_witness(witness, program, output, list(vocab or sample_vocab(program)), WITNESS_RUNS).problem
+    vocabs = [list(vocab)] if vocab else sample_vocabs(program)
+    problem = next(filter(None, (check_witness(witness, program, output, v, WITNESS_RUNS).problem for v in vocabs)), "")
     if problem:
         message = f"internal error: the witness disagrees with the program: {problem}"
         violation = Violation(-1, "@witness", "witness-mismatch", message, RULES["witness-mismatch"].text, where_file)

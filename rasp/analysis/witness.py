@@ -338,10 +338,10 @@ def _same(x: Any, y: Any) -> bool:
         return False
 
 
-def sample_vocab(program: Any) -> list:
-    """Tokens to try when no vocabulary is given: the program's constants and two tokens it never names."""
-    found = {op.value for op in program.graph if op.kind == "constant" and isinstance(op.value, (int, str))}
-    numbers = {x for x in found if isinstance(x, int) and not isinstance(x, bool)}
-    if numbers or not found:  # tokens the program treats as numbers: numbers only, or comparisons mix types
-        return sorted(numbers | {0, 1, 2})
-    return sorted({x for x in found if isinstance(x, str)} | {"?"})
+def sample_vocabs(program: Any) -> list[list]:
+    """Tokens to try when no vocabulary is given: the program's string constants and one it never names, then
+    its integer constants and a few more (two vocabularies, so no comparison mixes strings and numbers)."""
+    found = {op.value for op in program.graph if op.kind == "constant"}
+    strings = sorted({x for x in found if isinstance(x, str)} | {"?"})
+    numbers = sorted({x for x in found if isinstance(x, int) and not isinstance(x, bool)} | {0, 1, 2})
+    return [strings, numbers]
