@@ -414,3 +414,45 @@ def test_analysis_never_fails_on_random_programs(generated):
         for v in verdict.violations:
             assert LOCATION.match(v.where), v.where
     json.dumps(p.as_dict())
+
+
+# ---- programs outside the fragments that an unsound analysis accepts -------------------------------------
+
+MEAN_OF_RAW_TOKENS = """frac = aggregate(select(tokens, tokens, True), tokens, default=0);
+same = selector_width(select(frac, frac, ==));
+out = same > 1;
+"""
+CATEGORICAL_MEAN = """frac = categorical(aggregate(select(tokens, tokens, True), indicator(tokens == "a"), default=0));
+out = selector_width(select(frac, frac, ==)) > 1;
+"""
+INDEX_THROUGH_AGGREGATE = """last_a = aggregate(select(tokens, tokens, lambda k, q: k == "a"), indices, default=-1, reduce="max");
+out = last_a % 2 == 0;
+"""
+
+
+@pytest.mark.parametrize("vocab", [None, [0, 1]])
+def test_a_mean_of_raw_tokens_is_a_mean(vocab):
+    p = rasp.predict(rasp.parse(MEAN_OF_RAW_TOKENS, "mean.rasp"), vocab=vocab)
+    for verdict in (p.crasp, p.crasp_pos):
+        assert not verdict.ok and violation_lines(verdict) == [2]
+        assert all(LOCATION.match(v.where) for v in verdict.violations)
+    assert infer_kinds(rasp.parse(MEAN_OF_RAW_TOKENS))["frac"] == "ratio"
+
+
+def test_a_categorical_hint_on_a_mean_buys_no_check_mark():
+    p = rasp.predict(rasp.parse(CATEGORICAL_MEAN, "hint.rasp"), vocab=["a", "b"])
+    for verdict in (p.crasp, p.crasp_pos):
+        assert not verdict.ok and violation_lines(verdict) == [2]
+        assert any("hint.rasp:1:" in r and "categorical(...) not proved" in r for r in verdict.reasons)
+
+
+def test_an_index_read_through_an_aggregate_keeps_the_index_arithmetic_rule():
+    p = rasp.predict(rasp.parse(INDEX_THROUGH_AGGREGATE, "last.rasp"), vocab=["a", "b"])
+    assert not p.rasp_l.ok and violation_lines(p.rasp_l) == [2]
+    assert any(r.startswith("last.rasp:2:") and "modulo 2" in r for r in p.rasp_l.reasons)
+    assert rasp.predict(rasp.parse("out = indices % 2 == 0;")).rasp_l.ok is False  # the direct form, as before
+
+
+def test_a_count_is_no_c_rasp_output():
+    p = rasp.predict(rasp.parse('load "std";\nout = count_of(tokens, "a");', "count.rasp"))
+    assert not p.crasp.ok and "the output is a count" in reasons(p.crasp) and p.rasp_l.ok
