@@ -59,8 +59,8 @@ class Builder:
         out = self.expr[self.a.output]
         if out[0] != "ref":
             self.defs.append(("out", out))
-            return Witness("", self.defs, "out")
-        return Witness("", self.defs, out[1])
+            out = ("ref", "out", "i")
+        return Witness("", _used(self.defs, out[1]), out[1])
 
     def is_count(self, op_id: int) -> bool:
         return isinstance(self.a.values[op_id], Num)
@@ -231,6 +231,29 @@ class Builder:
                 result = ("ite", hit, ("pick", "the", value, pred, window, op.value), result)
             return result
         raise NoWitness(op.id, f"could not show a {op.reduce} over several local offsets")
+
+
+def _used(defs: list[tuple[str, Expr]], output: str) -> list[tuple[str, Expr]]:
+    """The definitions the output reads (a position only compared inside a local selector is not one)."""
+    bodies = dict(defs)
+    needed, stack = set(), [output]
+    while stack:
+        name = stack.pop()
+        if name not in needed:
+            needed.add(name)
+            stack.extend(_refs(bodies[name]))
+    return [(name, expr) for name, expr in defs if name in needed]
+
+
+def _refs(expr: Any) -> list[str]:
+    if not isinstance(expr, tuple) or not expr:
+        return []
+    if expr[0] == "ref":
+        return [expr[1]]
+    if expr[0] == "fn":
+        return [r for a in expr[3] for r in _refs(a)]
+    parts = expr[1:] if isinstance(expr[0], str) else expr  # a node, or a tuple of terms
+    return [r for part in parts for r in _refs(part)]
 
 
 def _at(expr: Expr, side: str) -> Expr:
