@@ -78,7 +78,8 @@ def show(e: Expr, side: str = "i") -> str:
     if head == "mod":
         return f"(i + {e[2]}) mod {e[1]}" if e[2] else f"i mod {e[1]}"
     if head == "count":
-        return f"#[{_range(e[2])}] {show(e[1], 'j')}"
+        pred = show(e[1], "j")
+        return f"#[{_range(e[2])}] {pred if ' ' not in pred or pred.startswith('(') else f'({pred})'}"
     if head == "pick":
         _, how, value, pred, window, default = e
         return f"{how}{{{show(value, 'j')} : {_range(window)}, {show(pred, 'j')}}} else {default!r}"

@@ -200,6 +200,11 @@ class Builder:
                 raise NoWitness(sel.id, "could not show the selector compares finite values only")
         if head in ("and", "or", "not", "if"):
             parts = [self.predicate(sel, f, args, ev, d) for f in fn[1:]]
+            if head in ("and", "or"):  # drop the constants a normalized positional comparison left behind
+                unit = ("lit", head == "and")
+                kept = [p for p in parts if p != unit]
+                if len(kept) < len(parts) or ("lit", head != "and") in kept:
+                    return ("lit", head != "and") if ("lit", head != "and") in kept else (kept or [unit])[0]
             return ("fn", (head, *[("arg", k) for k in range(len(parts))]), "", parts)
         return self.scalar(sel, fn, args, ev)
 
