@@ -41,6 +41,7 @@ class Builder:
         self.expr: dict[int, Expr] = {}
         self.bodies: dict[str, Expr] = {}  # definition name → its expression
         self.op_of: dict[str, int] = {}
+        self.position: Expr = ("count", TRUE, None)  # replaced by the reference to `indices`, once defined
 
     def build(self) -> Witness:
         for op_id in self.a.order:
@@ -51,7 +52,9 @@ class Builder:
             if op.kind in ("tokens", "constant"):
                 self.expr[op_id] = expr
                 continue
-            name = "pos" if op.kind == "indices" else self.names.get(op_id) or f"v{op_id}"
+            name = self.names.get(op_id) or self.fresh("pos" if op.kind == "indices" else f"v{op_id}")
+            if op.kind == "indices":
+                self.position = ("ref", name, "i")
             self.defs.append((name, expr))
             self.bodies[name] = expr
             self.op_of[name] = op_id
@@ -61,6 +64,13 @@ class Builder:
             self.defs.append(("out", out))
             out = ("ref", "out", "i")
         return Witness("", _used(self.defs, out[1]), out[1])
+
+    def fresh(self, base: str) -> str:
+        """A definition name no s-op of the program is called (the program may have its own `v3` or `pos`)."""
+        taken = set(self.names.values()) | set(self.bodies)
+        while base in taken:
+            base += "'"
+        return base
 
     def is_count(self, op_id: int) -> bool:
         return isinstance(self.a.values[op_id], Num)
@@ -118,8 +128,8 @@ class Builder:
             return ("ite", ("cmp", ">=", sub[0], ("lit", 0)), sub[0], _lin_add(("lit", 0), sub[0], -1))
         if head == "indicator" or head in ("and", "or", "not"):
             return ("fn", _reindex(fn), "", [self.scalar(op, f, args, ev) for f in _leaves(fn)])
-        if head == "%" and self.periodic and sub[1][0] == "lit" and _is_position(self.deref(sub[0])):
-            return ("mod", sub[1][1], _position_shift(self.deref(sub[0])))
+        if head == "%" and self.periodic and sub[1][0] == "lit" and (shift := self.position_shift(sub[0])) is not None:
+            return ("mod", sub[1][1], shift)
         raise NoWitness(op.id, f"could not show '{head}' of a count is in the fragment")
 
     def deref(self, expr: Expr) -> Expr:
@@ -137,9 +147,21 @@ class Builder:
                 continue
             _, value, pred, window, _ = mean
             count = ("count", pred, window)
-            shifted = other == ("lin", ((1, ("ref", "pos", "i")),), 1) and count == ("count", TRUE, None)
+            shifted = other == ("lin", ((1, self.position),), 1) and count == ("count", TRUE, None)
             if other == count or shifted:
                 return ("sum", value, pred, window)
+        return None
+
+    def position_shift(self, expr: Expr) -> int | None:
+        """c when expr is the position plus a constant, i + c (`#[j ≤ i] ⊤` is i + 1), else None."""
+        positions = {self.position: 0, ("count", TRUE, None): 1}
+        expr = self.deref(expr)
+        if expr in positions:
+            return positions[expr]
+        if expr[0] == "lin" and len(expr[1]) == 1 and expr[1][0][0] == 1:
+            inner = self.deref(expr[1][0][1])
+            if inner in positions and Fraction(expr[2]).denominator == 1:
+                return int(expr[2]) + positions[inner]
         return None
 
     def integral(self, expr: Expr) -> bool:
@@ -153,7 +175,7 @@ class Builder:
             )
         if expr[0] == "lit":
             return isinstance(expr[1], int)
-        return expr == ("ref", "pos", "i")
+        return expr == self.position
 
     def whole_values(self, value: Expr) -> bool:
         if value[0] == "lit":
@@ -294,19 +316,6 @@ def _lin_add(a: Expr, b: Expr, sign: int) -> Expr:
 
     (ta, ca), (tb, cb) = terms(a), terms(b)
     return ("lin", ta + tuple((sign * c, t) for c, t in tb), ca + sign * cb)
-
-
-_POSITIONS = {("ref", "pos", "i"): 0, ("count", TRUE, None): 1}  # i, and #[j ≤ i] ⊤ = i + 1
-
-
-def _is_position(expr: Expr) -> bool:
-    return expr in _POSITIONS or (
-        expr[0] == "lin" and len(expr[1]) == 1 and expr[1][0][0] == 1 and expr[1][0][1] in _POSITIONS
-    )
-
-
-def _position_shift(expr: Expr) -> int:
-    return _POSITIONS[expr] if expr in _POSITIONS else expr[2] + _POSITIONS[expr[1][0][1]]
 
 
 def build_witness(analysis: KindAnalysis, program: Any, fragment: str, periodic: bool, local: bool) -> Witness:
