@@ -20,6 +20,7 @@ The evaluator below follows these definitions position by position; it shares no
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -29,6 +30,16 @@ from .. import scalar
 Expr = tuple  # ("tok", side) | ("lit", v) | ("ref", name, side) | ("fn", fn, text, args) | ("lin", terms, const)
 # | ("cmp", op, a, b) | ("ite", c, a, b) | ("mod", m, shift) | ("count", pred, window)
 # | ("pick", how, v, pred, window, default) | ("sum", v, pred, window) | ("mean", v, pred, window, default)
+
+
+COMPARE = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass
@@ -122,8 +133,7 @@ class _Run:
         if head == "lin":
             return sum(c * self.ev(t, i, j) for c, t in e[1]) + e[2]
         if head == "cmp":
-            a, b = self.ev(e[2], i, j), self.ev(e[3], i, j)
-            return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[e[1]]
+            return COMPARE[e[1]](self.ev(e[2], i, j), self.ev(e[3], i, j))
         if head == "ite":
             return self.ev(e[2], i, j) if self.ev(e[1], i, j) else self.ev(e[3], i, j)
         if head == "mod":

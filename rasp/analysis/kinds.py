@@ -100,7 +100,7 @@ class KindAnalysis:
         if isinstance(out, Num) or out is OTHER:
             form = f"a count, not a finite value ({out.text(graph)})" if isinstance(out, Num) else "not a finite value"
             self.add(self.output, "output-count", f"the output is {form}")
-        if isinstance(out, Num) and not out.is_simple() and not self._tainted(out):
+        if isinstance(out, Num) and not out.is_simple():
             origin = self.nonsimple_origin.get(self.output, self.output)
             message = "the output is a value built by arithmetic on counts or positions"
             self.add(self.output, "rl-output", message, origin)
@@ -322,9 +322,9 @@ class KindAnalysis:
         if isinstance(v, Num):
             if not self._tainted(v):
                 self.add(op.id, "move-count", f"aggregates a count or position value ({v.text(self.graph)})")
-                if not v.is_simple():
-                    origin = self.nonsimple_origin.get(values, values)
-                    self.add(op.id, "rl-move", "aggregates a value built by arithmetic on counts or positions", origin)
+            if not v.is_simple():  # RASP-L: an index value read through an aggregate is still an index value
+                origin = self.nonsimple_origin.get(values, values)
+                self.add(op.id, "rl-move", "aggregates a value built by arithmetic on counts or positions", origin)
             return Num(frozenset({lin_atom(Atom("moved", op.id))}))
         periods = v.periods if isinstance(v, Fin) else frozenset()
         if op.reduce == "mean" and not isinstance(v, Const):
