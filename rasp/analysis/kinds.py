@@ -97,7 +97,7 @@ class KindAnalysis:
             self.values[op_id] = getattr(self, f"_{op.kind}")(op)
             self.valsets[op_id] = value_set(self, op)
         out = self.values.get(self.output)
-        if isinstance(out, Num) or out is OTHER:
+        if isinstance(out, Num) or (out is OTHER and self.valsets.get(self.output) is None):
             form = f"a count, not a finite value ({out.text(graph)})" if isinstance(out, Num) else "not a finite value"
             self.add(self.output, "output-count", f"the output is {form}")
         if isinstance(out, Num) and not out.is_simple():
