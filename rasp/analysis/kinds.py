@@ -144,7 +144,7 @@ class KindAnalysis:
                 self.add(op.id, e.code, e.message, origin)
             elif tainted and e.code in ("ratio", "ratio-sum", "count-map"):
                 # C-RASP was told where the value was moved; RASP-L still sees index arithmetic on it
-                self.add(op.id, "rl-arith", e.message, self._origin_from_inputs(op))
+                self.add(op.id, "rl-arith", e.message)
             elif e.code == "ratio-sum" and e.data.get("means") and e.data["means"] <= self.unproved_means:
                 self.add(op.id, "mean-sum", e.message)  # a mean RASP-L allows, but not a C-RASP count
             else:
