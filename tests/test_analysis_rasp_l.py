@@ -95,7 +95,7 @@ def index_programs(draw):
                 f'{n} = aggregate(select(tokens, tokens, lambda k, q: k == "a"), {x}, default=0, reduce="max");'
             )
             judge(n, reads=[x], breaks=not _simple(index[x]))
-            index[n] = {n: 1}
+            index[n] = {n: 1} if _atoms(index[x]) else {}  # of a constant form: finitely many values, no index
         elif step == "compare":
             op = draw(st.sampled_from(OPS))
             lines.append(f"{n} = {x} {op} {y} + {c};")
