@@ -169,10 +169,16 @@ def test_mean_times_its_width_is_a_count():
     assert infer_kinds(prog(text))["c"] == "count"
 
 
-def test_categorical_retrieval_of_numbers_is_finite():
-    text = 'a = categorical(aggregate(select(tokens, tokens, ==), indicator(tokens == "a")));\nb = a + a;'
-    kinds = infer_kinds(prog(text))
+def test_a_categorical_hint_is_checked_not_trusted():
+    # the selected positions hold the query's own token, so the retrieved values agree: finite
+    agreeing = 'a = categorical(aggregate(select(tokens, tokens, ==), indicator(tokens == "a")));\nb = a + a;'
+    kinds = infer_kinds(prog(agreeing))
     assert kinds["a"] == "finite" and kinds["b"] == "finite"
+    # the selected positions may hold different 0/1 values: a mean, whatever the hint says
+    averaging = 'a = categorical(aggregate(select(tokens, tokens, True), indicator(tokens == "a")));\nb = a + a;'
+    assert infer_kinds(prog(averaging))["a"] == "ratio"
+    p = rasp.predict(prog(averaging))
+    assert any("categorical(...) not proved" in r for r in p.crasp.reasons)
 
 
 # ---- the fragment rules ------------------------------------------------------------------------------
@@ -243,7 +249,7 @@ def test_local_selector():
 
 
 def test_local_window():
-    p = rasp.predict(prog("w = selector_width(select(indices, indices, lambda k, q: k >= q - 2));"))
+    p = rasp.predict(prog("w = selector_width(select(indices, indices, lambda k, q: k >= q - 2)) > 1;"))
     assert p.crasp_pos.ok and p.crasp_pos.features["local_offsets"] == [0, 1, 2]
 
 
@@ -252,15 +258,19 @@ def test_same_position_is_no_positional_information():
     assert p.crasp.ok and p.crasp_pos.features["local_offsets"] == []
 
 
-def test_a_mean_of_numbers_over_a_finite_selector_is_a_ratio_unless_marked_categorical():
+def test_a_mean_is_a_ratio_unless_it_provably_selects_one_position_whatever_the_hint():
     text = """v = indicator(tokens == 1);
-a = {wrap}(aggregate(select(indices, 0, ==), v));
-b = {wrap}(aggregate(select(indices, 1, ==), v));
-c = a + b;
+a = {wrap}(aggregate(select({sel}), v));
+b = {wrap}(aggregate(select(tokens, tokens, True), v));
+c = a + b > 1;
 """
-    p = rasp.predict(prog(text.format(wrap="numerical")))  # means over different selectors: not linear
-    assert not p.crasp.ok and "categorical" in reasons(p.crasp) and violation_lines(p.crasp) == [4]
-    assert rasp.predict(prog(text.format(wrap="categorical"))).crasp.ok  # declared retrievals: finite values
+    for wrap in ("numerical", "categorical"):
+        # means over different selectors: not linear in the counts
+        p = rasp.predict(prog(text.format(wrap=wrap, sel="tokens, tokens, <")))
+        assert not p.crasp.ok and "a mean" in reasons(p.crasp) and 4 in violation_lines(p.crasp)
+        # position 0 and position 1 each hold one value: retrievals, finite
+        one = text.replace("select(tokens, tokens, True)", "select(indices, 1, ==)")
+        assert rasp.predict(prog(one.format(wrap=wrap, sel="indices, 0, =="))).crasp.ok
 
 
 def test_nonlocal_positions():
@@ -280,7 +290,9 @@ def test_selector_on_counts():
 
 
 def test_one_sided_comparisons_in_a_selector_are_finite_facts():
-    text = "n = selector_width(select(tokens, tokens, ==));\nbig = selector_width(select(n, n, lambda k, q: k > 2));"
+    text = (
+        "n = selector_width(select(tokens, tokens, ==));\nbig = selector_width(select(n, n, lambda k, q: k > 2)) == 1;"
+    )
     assert rasp.predict(prog(text)).crasp.ok
     first = rasp.predict(prog("f = aggregate(select(indices, 0, ==), tokens);"))
     assert first.crasp.ok  # reading position 0: j == 0 is a comparison of a count with a constant
@@ -301,7 +313,7 @@ def test_ratios():
     same = 'f = numerical(aggregate(select(tokens, tokens, True), indicator(tokens == "a")));\nm = f > 0.5;'
     assert rasp.predict(prog(same)).crasp.ok
     text = """f = numerical(aggregate(select(tokens, tokens, True), indicator(tokens == "a")));
-g = numerical(aggregate(select(tokens, tokens, ==), indicator(tokens == "a")));
+g = numerical(aggregate(select(tokens, tokens, <), indicator(tokens == "a")));
 m = f > g;
 """
     p = rasp.predict(prog(text))
@@ -402,3 +414,45 @@ def test_analysis_never_fails_on_random_programs(generated):
         for v in verdict.violations:
             assert LOCATION.match(v.where), v.where
     json.dumps(p.as_dict())
+
+
+# ---- programs outside the fragments that an unsound analysis accepts -------------------------------------
+
+MEAN_OF_RAW_TOKENS = """frac = aggregate(select(tokens, tokens, True), tokens, default=0);
+same = selector_width(select(frac, frac, ==));
+out = same > 1;
+"""
+CATEGORICAL_MEAN = """frac = categorical(aggregate(select(tokens, tokens, True), indicator(tokens == "a"), default=0));
+out = selector_width(select(frac, frac, ==)) > 1;
+"""
+INDEX_THROUGH_AGGREGATE = """last_a = aggregate(select(tokens, tokens, lambda k, q: k == "a"), indices, default=-1, reduce="max");
+out = last_a % 2 == 0;
+"""
+
+
+@pytest.mark.parametrize("vocab", [None, [0, 1]])
+def test_a_mean_of_raw_tokens_is_a_mean(vocab):
+    p = rasp.predict(rasp.parse(MEAN_OF_RAW_TOKENS, "mean.rasp"), vocab=vocab)
+    for verdict in (p.crasp, p.crasp_pos):
+        assert not verdict.ok and violation_lines(verdict) == [2]
+        assert all(LOCATION.match(v.where) for v in verdict.violations)
+    assert infer_kinds(rasp.parse(MEAN_OF_RAW_TOKENS))["frac"] == "ratio"
+
+
+def test_a_categorical_hint_on_a_mean_buys_no_check_mark():
+    p = rasp.predict(rasp.parse(CATEGORICAL_MEAN, "hint.rasp"), vocab=["a", "b"])
+    for verdict in (p.crasp, p.crasp_pos):
+        assert not verdict.ok and violation_lines(verdict) == [2]
+        assert any("hint.rasp:1:" in r and "categorical(...) not proved" in r for r in verdict.reasons)
+
+
+def test_an_index_read_through_an_aggregate_keeps_the_index_arithmetic_rule():
+    p = rasp.predict(rasp.parse(INDEX_THROUGH_AGGREGATE, "last.rasp"), vocab=["a", "b"])
+    assert not p.rasp_l.ok and violation_lines(p.rasp_l) == [2]
+    assert any(r.startswith("last.rasp:2:") and "modulo 2" in r for r in p.rasp_l.reasons)
+    assert rasp.predict(rasp.parse("out = indices % 2 == 0;")).rasp_l.ok is False  # the direct form, as before
+
+
+def test_a_count_is_no_c_rasp_output():
+    p = rasp.predict(rasp.parse('load "std";\nout = count_of(tokens, "a");', "count.rasp"))
+    assert not p.crasp.ok and "the output is a count" in reasons(p.crasp) and p.rasp_l.ok

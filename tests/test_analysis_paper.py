@@ -45,6 +45,26 @@ PAPER = {
 }
 
 
+# Bundled programs whose former ✓ the sound analysis withdraws (the program is outside the fragment on some
+# inputs); each with the reason. The paper's ✓ stands for the task: a program written differently would keep it.
+WITHDRAWN = {
+    ("copy_unique", "crasp_pos"): "the copy is aggregate(select(prev_tok, tokens, ==), tokens): with a repeated "
+    "token it averages the tokens after each occurrence (numbers), a mean, not a retrieval; "
+    'reduce="max" would retrieve the same token on the task\'s inputs and stay in the fragment',
+}
+
+
+def _vocab(task):
+    """The task's tokens as the CLI reads them (integer-looking ones as ints)."""
+    from programs.tasks import get_task
+    from rasp.inputs import read_token
+
+    try:
+        return [read_token(symbol) for symbol in get_task(task).symbols]
+    except Exception:  # noqa: BLE001 - a program that is no experiment task: no vocabulary
+        return None
+
+
 def _program(task):
     return PROGRAMS / f"{program_stem(task)}.rasp"
 
@@ -83,11 +103,16 @@ def test_some_paper_tasks_have_programs():
 @pytest.mark.parametrize("task", WITH_PROGRAM)
 def test_predictions_equal_the_paper(task):
     ape, nope = PAPER[task]
-    prediction = rasp.predict(rasp.load(_program(task)))
+    prediction = rasp.predict(rasp.load(_program(task)), vocab=_vocab(task))
     assert prediction.task == task
+    if (task, "crasp_pos") in WITHDRAWN:
+        ape = False
+        assert any("not a finite value" in r for r in prediction.crasp_pos.reasons)
+    if (task, "crasp") in WITHDRAWN:
+        nope = False
     assert prediction.crasp_pos.ok == ape, "\n".join(prediction.crasp_pos.reasons)
     assert prediction.crasp.ok == nope, "\n".join(prediction.crasp.reasons)
-    assert prediction.agreement == {"ape": True, "nope": True}
+    assert prediction.agreement == {"ape": ape == PAPER[task][0], "nope": nope == PAPER[task][1]}
     for verdict in (prediction.rasp_l, prediction.crasp, prediction.crasp_pos):
         for violation in verdict.violations:  # every negative verdict points at a line of the program
             assert re.match(r".+:\d+:\d+$", violation.where), violation.where
@@ -110,11 +135,11 @@ def _claims(source):
 
 @pytest.mark.parametrize("path", sorted(PROGRAMS.glob("*.rasp")), ids=lambda p: p.stem)
 def test_bundled_programs_are_in_the_fragments_their_headers_claim(path):
-    prediction = rasp.predict(rasp.load(path))
-    for fragment in _claims(path.read_text()):
+    prediction = rasp.predict(rasp.load(path), vocab=_vocab(path.stem))
+    for fragment in _claims(path.read_text()) - {f for task, f in WITHDRAWN if task == path.stem}:
         verdict = prediction.verdict(fragment)
         assert verdict.ok, f"{path.name} claims {fragment}:\n" + "\n".join(verdict.reasons)
-    if "crasp" in _claims(path.read_text()):
+    if "crasp" in _claims(path.read_text()) and (path.stem, "crasp_pos") not in WITHDRAWN:
         assert prediction.crasp_pos.ok  # C-RASP is part of C-RASP[periodic, local]
 
 

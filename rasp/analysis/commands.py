@@ -125,9 +125,15 @@ def _pct(x: float) -> str:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from ..inputs import split_input
     from .fragments import predict
 
-    results, failed = _analyse_all(args.files, predict, args.output)
+    vocab = None if args.vocab is None else split_input(args.vocab, whitespace=True, keep_strings=args.strings)
+
+    def analyse(program: Any, output: str | None) -> Any:
+        return predict(program, output, vocab=vocab)
+
+    results, failed = _analyse_all(args.files, analyse, args.output)
     if args.json:
         print(json.dumps([p.as_dict() for _, p in results], indent=2))
         return 1 if failed else 0
@@ -176,6 +182,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for path, p in results:
             print()
             print("\n".join(_details(path, p)))
+    if args.witness:
+        for path, p in results:
+            for verdict in (p.crasp, p.crasp_pos):
+                if verdict.witness is not None:
+                    print(f"\n{path}: witness for {verdict.title} (checked on random inputs)")
+                    print(verdict.witness.text())
+                    break  # a C-RASP witness is also one for C-RASP[periodic, local]
     return 1 if failed else 0
 
 
@@ -227,6 +240,17 @@ def register(sub: Any) -> None:
     p.add_argument("--output", help="judge this named s-op instead of the program's output")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--brief", action="store_true", help="only the table, no reasons")
+    p.add_argument(
+        "--vocab",
+        help='the tokens inputs may hold, e.g. "a b c" (integer-looking ones are numbers); without it tokens may '
+        "be numbers, so a mean of tokens is a mean",
+    )
+    p.add_argument("--strings", action="store_true", help="keep integer-looking --vocab tokens as strings")
+    p.add_argument(
+        "--witness",
+        action="store_true",
+        help="print the C-RASP witness of each ✓ (the program in the fragment's syntax)",
+    )
     p.set_defaults(handler=cmd_predict)
 
     d = sub.add_parser("draw", help="picture of a program as a transformer (and its s-op graph), PNG or SVG")

@@ -19,96 +19,8 @@ from ..errors import Span
 from ..parser import parse_source
 from .kinds import Finding, KindAnalysis, kind_name
 from .measure import Measure, is_causal_length, measure
+from .rules import CRASP, CRASP_POS, FRAGMENT_TITLES, FRAGMENTS, NOT_A_PROOF, RASP_L, RULES
 from .tasks import PaperResult, impossibility, paper_result, task_of_program
-
-RASP_L, CRASP, CRASP_POS = "rasp_l", "crasp", "crasp_pos"
-FRAGMENTS = (RASP_L, CRASP, CRASP_POS)
-FRAGMENT_TITLES = {RASP_L: "RASP-L", CRASP: "C-RASP", CRASP_POS: "C-RASP[periodic, local]"}
-NOT_A_PROOF = "no program in the fragment was given; this is not a proof that none exists"
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    breaks: frozenset[str]
-    text: str
-
-
-RULES: dict[str, Rule] = {
-    r.code: r
-    for r in (
-        Rule(
-            "mode",
-            frozenset(FRAGMENTS),
-            "the fragment describes causal transformers; this program is bidirectional",
-        ),
-        Rule(
-            "periodic",
-            frozenset({CRASP}),
-            "C-RASP allows no positional information other than counts (indices % m is a periodic position)",
-        ),
-        Rule(
-            "count-map",
-            frozenset(FRAGMENTS),
-            "counts enter only through linear combinations and comparisons (no arbitrary map of a count); "
-            "RASP-L allows index values only to be compared or shifted by constants",
-        ),
-        Rule(
-            "ratio",
-            frozenset({CRASP, CRASP_POS}),
-            "counts enter only linearly: comparing ratios over different counts multiplies counts",
-        ),
-        Rule(
-            "ratio-sum",
-            frozenset(FRAGMENTS),
-            "counts enter only linearly (ratios over different counts do not add up linearly); "
-            "RASP-L maps only small finite value sets",
-        ),
-        Rule(
-            "sel-local",
-            frozenset({CRASP}),
-            "C-RASP selectors compare finite values only; positions are not finite values "
-            "(C-RASP[periodic, local] allows this local relation)",
-        ),
-        Rule(
-            "sel-nonlocal",
-            frozenset({CRASP, CRASP_POS}),
-            "selectors may compare finite values (both fragments) or relate positions within a fixed distance "
-            "(C-RASP[periodic, local]); this relation holds at unbounded distance",
-        ),
-        Rule(
-            "sel-count",
-            frozenset({CRASP, CRASP_POS}),
-            "selector predicates compare finite values only (a finite case split), not counts or positions",
-        ),
-        Rule(
-            "move-count",
-            frozenset({CRASP, CRASP_POS}),
-            "aggregates carry finite values only; a count read from other positions is not a C-RASP count",
-        ),
-        Rule(
-            "rl-compare",
-            frozenset({RASP_L}),
-            "RASP-L allows index values only to be compared or shifted by constants "
-            "(no length - indices, no 2 * indices)",
-        ),
-        Rule(
-            "rl-arith",
-            frozenset({RASP_L}),
-            "RASP-L maps only small finite value sets and allows index values only to be compared or shifted",
-        ),
-        Rule(
-            "rl-move",
-            frozenset({RASP_L}),
-            "RASP-L allows index values only to be compared or shifted by constants",
-        ),
-        Rule(
-            "rl-output",
-            frozenset({RASP_L}),
-            "RASP-L allows index values only to be compared or shifted by constants",
-        ),
-    )
-}
 
 
 @dataclass
@@ -142,6 +54,7 @@ class Verdict:
     reasons: list[str]
     violations: list[Violation] = field(default_factory=list)
     features: dict[str, Any] = field(default_factory=dict)
+    witness: Any = None  # C-RASP fragments: the program in the fragment's own syntax (crasp_eval.Witness)
 
     @property
     def title(self) -> str:
@@ -397,10 +310,13 @@ def _offset(d: int) -> str:
     return "j = i" if d == 0 else f"j = i - {d}" if d > 0 else f"j = i + {-d}"
 
 
-def predict(program: Any, output: str | None = None, task: str | None = None) -> Prediction:
-    """The value kinds and the RASP-L, C-RASP and C-RASP[periodic, local] verdicts of a program."""
+def predict(program: Any, output: str | None = None, task: str | None = None, vocab: Any = None) -> Prediction:
+    """The value kinds and the RASP-L, C-RASP and C-RASP[periodic, local] verdicts of a program.
+
+    `vocab`: the tokens the input may hold (ints for integer-looking ones, as the CLI reads them); without it
+    tokens may be numbers, so a mean of tokens is a mean."""
     out = program._resolve(output)
-    analysis = KindAnalysis(program.graph, out, program.causal)
+    analysis = KindAnalysis(program.graph, out, program.causal, vocab)
     m = measure(program, output)
     locator = _Locator(program, set(analysis.order))
     violations: list[Violation] = []
@@ -415,17 +331,21 @@ def predict(program: Any, output: str | None = None, task: str | None = None) ->
             violations.append(_violation(program, analysis, locator, finding))
     features = _features(analysis)
     verdicts = {}
+    notes = [f"note: {v.text()}" for v in _dedupe([v for v in violations if not RULES[v.code].breaks])]
     for fragment in FRAGMENTS:
         mine = _dedupe([v for v in violations if fragment in RULES[v.code].breaks])
         if mine:
-            reasons = [v.text() for v in mine]
+            reasons = [v.text() for v in mine] + notes
             if fragment == RASP_L:
                 reasons.append(f"length: {m.summary()}")
             reasons.append(NOT_A_PROOF)
             verdicts[fragment] = Verdict(fragment, False, reasons, mine, _fragment_features(fragment, features, m))
         else:
-            reasons = _positive_reasons(fragment, features, m)
+            reasons = _positive_reasons(fragment, features, m) + notes
             verdicts[fragment] = Verdict(fragment, True, reasons, [], _fragment_features(fragment, features, m))
+    for fragment in (CRASP, CRASP_POS):
+        if verdicts[fragment].ok:
+            _attach_witness(verdicts[fragment], analysis, program, output, vocab, locator)
     names = {name: i for name, i in program.names.items() if i in analysis.values}
     kinds = {name: analysis.kind(i) for name, i in names.items()}
     task = task or task_of_program(Path(program.filename).stem)
@@ -441,6 +361,40 @@ def predict(program: Any, output: str | None = None, task: str | None = None) ->
         paper=paper,
         impossibility=impossibility(task) if task else None,
     )
+
+
+WITNESS_RUNS = 50
+
+
+def _attach_witness(verdict: Verdict, analysis: KindAnalysis, program: Any, output: Any, vocab: Any, locator) -> None:
+    """Build the witness and check it on random inputs; without one (or on a mismatch) the ✓ is withdrawn."""
+    from .witness import NoWitness, build_witness, check_witness, sample_vocabs
+
+    pos = verdict.fragment == CRASP_POS
+    try:
+        witness = build_witness(analysis, program, verdict.title, periodic=pos, local=pos)
+    except (NoWitness, KeyError, TypeError, ValueError, IndexError) as error:
+        op = getattr(error, "op", -1)
+        op = op if op >= 0 else analysis.output
+        where = locator.where(op)[0]
+        message = f"{error} (no witness in the fragment's syntax could be built)"
+        label = _label(program.graph, op, locator.needed)
+        violation = Violation(op, label, "no-witness", message, RULES["no-witness"].text, where)
+        verdict.ok = False
+        verdict.violations = [violation]
+        verdict.reasons = [violation.text(), NOT_A_PROOF]
+        return
+    where_file = program.filename
+    vocabs = [list(vocab)] if vocab else sample_vocabs(program)
+    problem = next(filter(None, (check_witness(witness, program, output, v, WITNESS_RUNS).problem for v in vocabs)), "")
+    if problem:
+        message = f"internal error: the witness disagrees with the program: {problem}"
+        violation = Violation(-1, "@witness", "witness-mismatch", message, RULES["witness-mismatch"].text, where_file)
+        verdict.ok = False
+        verdict.violations = [violation]
+        verdict.reasons = [violation.text()]
+        return
+    verdict.witness = witness
 
 
 def _fragment_features(fragment: str, features: dict[str, Any], m: Measure) -> dict[str, Any]:

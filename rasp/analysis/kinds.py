@@ -57,6 +57,8 @@ class SelectInfo:
     offsets: tuple[int, ...] = ()
     pointer: bool = False  # selects by an equality of positions/counts (one position, in practice)
     detail: str = ""
+    at_most_one: bool = False  # proved: selects at most one key per query
+    equal_pairs: frozenset[tuple[int, int]] = frozenset()  # (key op, query op) equal at every selected key
 
 
 KIND_NAMES = ("constant", "finite", "periodic", "count", "ratio", "other", "selector")
@@ -77,8 +79,10 @@ def kind_name(value: AV) -> str:
 class KindAnalysis:
     """Abstract values of every op the output needs, plus the findings of the fragment rules."""
 
-    def __init__(self, graph: Graph, output: int | list[int], causal: bool):
+    def __init__(self, graph: Graph, output: int | list[int], causal: bool, vocab: Any = None):
         self.graph = graph
+        self.vocab = None if vocab is None else frozenset(vocab)
+        self.valsets: dict[int, frozenset | None] = {}  # the finite set of values an op can take, if known
         outputs = output if isinstance(output, list) else [output]
         self.output = outputs[-1]
         self.causal = causal
@@ -86,12 +90,17 @@ class KindAnalysis:
         self.values: dict[int, AV] = {}
         self.selects: dict[int, SelectInfo] = {}
         self.findings: list[Finding] = []
+        self.unproved_means: set[int] = set()  # means of values that may differ and be numbers (hint-free)
         self.nonsimple_origin: dict[int, int] = {}  # op → the op that first built its index arithmetic
         for op_id in self.order:
             op = graph.op(op_id)
             self.values[op_id] = getattr(self, f"_{op.kind}")(op)
+            self.valsets[op_id] = value_set(self, op)
         out = self.values.get(self.output)
-        if isinstance(out, Num) and not out.is_simple() and not self._tainted(out):
+        if isinstance(out, Num) or (out is OTHER and self.valsets.get(self.output) is None):
+            form = f"a count, not a finite value ({out.text(graph)})" if isinstance(out, Num) else "not a finite value"
+            self.add(self.output, "output-count", f"the output is {form}")
+        if isinstance(out, Num) and not out.is_simple():
             origin = self.nonsimple_origin.get(self.output, self.output)
             message = "the output is a value built by arithmetic on counts or positions"
             self.add(self.output, "rl-output", message, origin)
@@ -134,7 +143,10 @@ class KindAnalysis:
                 origin = self._origin_from_inputs(op) if e.code == "rl-compare" else None
                 self.add(op.id, e.code, e.message, origin)
             elif tainted and e.code in ("ratio", "ratio-sum", "count-map"):
-                continue
+                # C-RASP was told where the value was moved; RASP-L still sees index arithmetic on it
+                self.add(op.id, "rl-arith", e.message)
+            elif e.code == "ratio-sum" and e.data.get("means") and e.data["means"] <= self.unproved_means:
+                self.add(op.id, "mean-sum", e.message)  # a mean RASP-L allows, but not a C-RASP count
             else:
                 self.add(op.id, e.code, e.message, **e.data)
 
@@ -184,6 +196,10 @@ class KindAnalysis:
             info = self._locality(op, formula, leaves, positional, pointer)
         else:
             info = SelectInfo("finite", pointer=pointer)
+        info.at_most_one = info.at_most_one or selects_at_most_one(op, args)
+        if info.kind == "local" and len(info.offsets) == 1:
+            info.at_most_one = True  # one relative position: one key
+        info.equal_pairs = equal_pairs(op)
         self.selects[op.id] = info
         return Fin()
 
@@ -250,7 +266,10 @@ class KindAnalysis:
                 and coefs[Atom("pos", -1, "q")] is not FIN
                 and coefs[Atom("pos", -1, "q")] == -coefs[Atom("pos", -1, "k")]
             ):
-                leaves.append(("pos", op, coefs[Atom("pos", -1, "q")], d.offset))
+                coef = coefs[Atom("pos", -1, "q")]
+                if self.causal and (always := _constant_for_causal(op, coef, d.offset)) is not None:
+                    return ("const", always)  # e.g. j <= i holds for every key a causal query sees
+                leaves.append(("pos", op, coef, d.offset))
                 return ("leaf", len(leaves) - 1)
         relation = " or ".join(f"{d.text(self.graph)} {op} 0" for d in diffs)
         if atoms <= {Atom("pos", -1, "k"), Atom("pos", -1, "q")}:
@@ -303,23 +322,135 @@ class KindAnalysis:
         if isinstance(v, Num):
             if not self._tainted(v):
                 self.add(op.id, "move-count", f"aggregates a count or position value ({v.text(self.graph)})")
-                if not v.is_simple():
-                    origin = self.nonsimple_origin.get(values, values)
-                    self.add(op.id, "rl-move", "aggregates a value built by arithmetic on counts or positions", origin)
+            if not v.is_simple():  # RASP-L: an index value read through an aggregate is still an index value
+                origin = self.nonsimple_origin.get(values, values)
+                self.add(op.id, "rl-move", "aggregates a value built by arithmetic on counts or positions", origin)
             return Num(frozenset({lin_atom(Atom("moved", op.id))}))
         periods = v.periods if isinstance(v, Fin) else frozenset()
-        if op.reduce == "mean":
-            vtype = self.graph.op(values).vtype
-            numeric = vtype in scalar.NUMBER_TYPES
-            if op.encoding == "numerical" or (numeric and not info.pointer and op.encoding != "categorical"):
+        if op.reduce == "mean" and not isinstance(v, Const):
+            agree = info.at_most_one or self.values_agree(info, values)
+            numeric = self.possibly_numeric(values)
+            if numeric and not agree:
+                if op.encoding == "categorical":
+                    why = "the selector may select several positions whose values may differ and be numbers"
+                    self.add(op.id, "hint", f"categorical(...) not proved: {why}, so this is a mean")
+                self.unproved_means.add(op.id)
                 ratio = Lin(((Atom("sum", op.id), Fraction(1)),), Fraction(0), self.width(sel))
                 return Num(frozenset({ratio}))
         if isinstance(v, Const) and v.value == op.value:
             return v
         return Fin(periods, False)
 
+    def possibly_numeric(self, op_id: int) -> bool:
+        """Whether an op may carry numbers (a mean of them averages): known values, else its type."""
+        values = self.valsets.get(op_id)
+        if values is not None:
+            return any(isinstance(x, (int, float)) for x in values)
+        return self.graph.op(op_id).vtype != "str"
+
+    def values_agree(self, info: SelectInfo, values: int) -> bool:
+        """The selected values all equal one query value: the select equates key s-ops with query s-ops, and the
+        aggregated s-op is a function of those key s-ops only, so every selected key carries the same value."""
+        keys = {key for key, _ in info.equal_pairs}
+        return bool(keys) and self._determined_by(values, keys)
+
+    def _determined_by(self, op_id: int, keys: set[int]) -> bool:
+        op = self.graph.op(op_id)
+        if op_id in keys or op.kind == "constant":
+            return True
+        return op.kind in ("map", "zipmap") and all(self._determined_by(i, keys) for i in op.inputs)
+
     def _selector_width(self, op: Op) -> AV:
         return Num(frozenset({self.width(op.inputs[0])}))
+
+
+MAX_VALUES = 256
+
+
+def value_set(analysis: KindAnalysis, op: Op) -> frozenset | None:
+    """The values an op can take when the analysis can list them (tokens from the vocabulary, constants, maps
+    of listed values, retrievals), else None."""
+    sets = analysis.valsets
+    if op.kind == "tokens":
+        return analysis.vocab
+    if op.kind == "constant":
+        return frozenset({scalar._hashable(op.value)}) if _listable(op.value) else None
+    if op.kind in ("map", "zipmap"):
+        inputs = [sets.get(i) for i in op.inputs]
+        if op.vtype == "bool":
+            return frozenset({False, True})
+        if any(s is None for s in inputs) or math.prod(len(s) for s in inputs) > 4096:
+            return None
+        found = set()
+        for combo in itertools.product(*inputs):
+            try:
+                found.add(scalar.apply(op.fn, combo))
+            except Exception:  # noqa: BLE001 - a combination the program cannot meet, or an error it reports
+                continue
+        return frozenset(found) if len(found) <= MAX_VALUES and all(map(_listable, found)) else None
+    if op.kind == "aggregate" and isinstance(analysis.values.get(op.id), Fin):
+        source = sets.get(op.inputs[1])
+        if source is None or not _listable(op.value):
+            return None
+        return source | {op.value}
+    return None
+
+
+def _listable(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, str))
+
+
+def selects_at_most_one(op: Op, args: list[AV]) -> bool:
+    """A conjunct of the predicate fixes the key's position: `j + c == f(i)` (indices are distinct)."""
+    ev = FnEval(args)
+    for conjunct in _conjuncts(op.fn):
+        if conjunct[0] != "==":
+            continue
+        a, b = ev.ev(conjunct[1]), ev.ev(conjunct[2])
+        alts_a, alts_b = to_alts(a), to_alts(b)
+        if alts_a is None or alts_b is None or len(alts_a) != 1 or len(alts_b) != 1:
+            continue
+        diff = lin_add(next(iter(alts_a)), next(iter(alts_b)), -1)
+        if diff is None or diff.denom is not None:
+            continue
+        coefs = dict(diff.terms)
+        key_pos = coefs.get(Atom("pos", -1, "k"))
+        others = [atom for atom in coefs if atom != Atom("pos", -1, "k")]
+        if key_pos is not None and key_pos is not FIN and key_pos != 0 and all(x.side == "q" for x in others):
+            return True
+    return False
+
+
+def equal_pairs(op: Op) -> frozenset[tuple[int, int]]:
+    """(key s-op, query s-op) pairs that a top-level `k == q` conjunct of the predicate equates."""
+    pairs = set()
+    for conjunct in _conjuncts(op.fn):
+        if conjunct[0] == "==" and conjunct[1][0] == "arg" and conjunct[2][0] == "arg":
+            x, y = conjunct[1][1], conjunct[2][1]
+            if x >= op.n_keys > y:
+                x, y = y, x
+            if x < op.n_keys <= y:
+                pairs.add((op.inputs[x], op.inputs[y]))
+    return frozenset(pairs)
+
+
+def _conjuncts(fn: scalar.Fn) -> list:
+    if fn[0] == "and":
+        return _conjuncts(fn[1]) + _conjuncts(fn[2])
+    return [fn]
+
+
+def _constant_for_causal(op: str, coef: Any, offset: Any) -> bool | None:
+    """The truth of `coef·d + offset OP 0` when it is the same for every distance d = i - j >= 0, else None."""
+    if coef is FIN or offset is FIN or coef == 0:
+        return None
+    root = -offset / coef
+    if op in ("==", "!="):
+        if root >= 0 and root.denominator == 1:
+            return None
+        return op == "!="
+    near, far = _compare(op, offset), _compare(op, coef * 10**9 + offset)
+    return near if near == far else None  # a linear function changes sign at most once
 
 
 def _offset_text(d: int) -> str:
@@ -349,7 +480,7 @@ def _holds(formula: tuple, leaves: list, assignment: dict[int, bool], d: int) ->
     return True  # "bad" leaves are reported anyway
 
 
-def infer_kinds(program: Any, output: str | None = None) -> dict[str, str]:
+def infer_kinds(program: Any, output: str | None = None, vocab: Any = None) -> dict[str, str]:
     """The value kind of every named s-op (only those `output` needs, when it is given): {name: kind}."""
     if output is None:
         ids = list(program.names.values())
@@ -357,5 +488,5 @@ def infer_kinds(program: Any, output: str | None = None) -> dict[str, str]:
             return {}
     else:
         ids = [program._resolve(output)]
-    analysis = KindAnalysis(program.graph, ids, program.causal)
+    analysis = KindAnalysis(program.graph, ids, program.causal, vocab)
     return {name: analysis.kind(i) for name, i in program.names.items() if i in analysis.values}

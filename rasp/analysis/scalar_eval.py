@@ -184,7 +184,8 @@ class FnEval:
                 self.event(
                     "ratio-sum",
                     f"{'adds' if sign > 0 else 'subtracts'} {_ratio_words(la, lb)} (an aggregate that retrieves "
-                    "one number is a mean unless marked categorical(...))",
+                    "one number is a mean unless it provably selects one position)",
+                    means=_sum_refs(la) | _sum_refs(lb),
                 )
                 return OTHER
             result.add(s)
@@ -251,6 +252,11 @@ class FnEval:
             return OTHER
         self.event("count-map", "takes a remainder involving a count")
         return OTHER
+
+
+def _sum_refs(x: Lin) -> frozenset[int]:
+    """The aggregates whose means a value divides by its count."""
+    return frozenset(a.ref for a in x.all_atoms() | set(x.atoms) if a.cat == "sum")
 
 
 def _expand_one(numerator: Lin, denom: Lin) -> Lin:
