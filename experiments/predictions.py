@@ -31,7 +31,16 @@ def _verdicts(task: str):
     if path is None:
         return None, None
     program = rasp.load(path)
-    return str(path.name), rasp.predict(program)
+    return str(path.name), rasp.predict(program, vocab=task_vocabulary(task))
+
+
+def task_vocabulary(task: str) -> list | None:
+    """The task's input symbols as a program reads them (integer-looking ones as ints): the analysis proves value
+    kinds from them (without a vocabulary, tokens may be numbers, so a mean of them is a mean)."""
+    from programs.tasks import TASKS
+    from rasp.inputs import read_token
+
+    return [read_token(symbol) for symbol in TASKS[task].symbols] if task in TASKS else None
 
 
 def _paper_row(task: str):

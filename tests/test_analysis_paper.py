@@ -50,19 +50,15 @@ PAPER = {
 WITHDRAWN = {
     ("copy_unique", "crasp_pos"): "the copy is aggregate(select(prev_tok, tokens, ==), tokens): with a repeated "
     "token it averages the tokens after each occurrence (numbers), a mean, not a retrieval; "
-    'reduce="max" would retrieve the same token on the task\'s inputs and stay in the fragment',
+    'a sound retrieval needs another program (reduce="max" cannot order the mixed tokens of its format)',
 }
 
 
 def _vocab(task):
-    """The task's tokens as the CLI reads them (integer-looking ones as ints)."""
-    from programs.tasks import get_task
-    from rasp.inputs import read_token
+    """The task's tokens as the CLI reads them (integer-looking ones as ints), as the experiments pass them."""
+    from experiments.predictions import task_vocabulary
 
-    try:
-        return [read_token(symbol) for symbol in get_task(task).symbols]
-    except Exception:  # noqa: BLE001 - a program that is no experiment task: no vocabulary
-        return None
+    return task_vocabulary(task)
 
 
 def _program(task):
