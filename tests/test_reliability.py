@@ -264,3 +264,16 @@ def test_a_string_repeated_at_run_time_past_the_limit_is_refused_before_it_is_bu
     assert program.run([3, 2]) == ["aaa", "aa"]
     with pytest.raises(rasp.RaspError, match="past the limit"):
         program.run([3, 10**10])
+
+
+def test_predict_on_a_shift_by_a_huge_constant_answers_at_once():
+    # the local-relation check enumerated every offset up to the shift (docs/reliability.md: a predict hang)
+    import time
+
+    import rasp
+
+    program = rasp.parse('load "std";\nx = shift_fill(100000000000000000000, tokens, ">");')
+    started = time.perf_counter()
+    verdict = rasp.predict(program)
+    assert time.perf_counter() - started < 20 and not verdict.crasp_pos.ok
+    assert any("past the 100,000" in reason for reason in verdict.crasp_pos.reasons)

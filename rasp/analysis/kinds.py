@@ -39,6 +39,9 @@ from .scalar_eval import Event, FnEval
 
 # ---- the per-op analysis ---------------------------------------------------------------------------
 
+# A local relation is checked offset by offset; past this distance it is judged unbounded (soundly: ✗, not ✓).
+MAX_LOCAL_DISTANCE = 100_000
+
 
 @dataclass
 class Finding:
@@ -283,8 +286,13 @@ class KindAnalysis:
         bound = 2
         for _, _, coef, offset in positional:
             bound = max(bound, math.ceil(abs(offset / coef)) + 2)
-        if len(variables) > 14:
-            detail = "a positional predicate too large to analyse"
+        if len(variables) > 14 or bound > MAX_LOCAL_DISTANCE:
+            detail = (
+                "a positional predicate too large to analyse"
+                if len(variables) > 14
+                else f"relates positions up to {bound - 2:,} apart, past the {MAX_LOCAL_DISTANCE:,} the analysis "
+                "enumerates (judged as unbounded: a ✗ it cannot prove wrong, never a ✓ it cannot check)"
+            )
             self.add(op.id, "sel-nonlocal", detail)
             return SelectInfo("nonlocal", pointer=pointer, detail=detail)
 
