@@ -167,3 +167,17 @@ def test_every_registered_protocol_matches_the_code_it_was_registered_for():
     # a profile, regime file or resolution rule edited after registration fails here: register a new version first
     for versions in protocols.load_protocols().values():
         versions[-1].check()
+
+
+def test_a_damaged_wall_time_file_neither_crashes_the_experiment_nor_the_report(tmp_path):
+    from experiments.commands import _add_wall_time
+
+    (tmp_path / "wall_seconds.json").write_text('{"wall_seconds": ')  # cut short by a kill
+    _add_wall_time(tmp_path, 12.0)
+    assert json.loads((tmp_path / "wall_seconds.json").read_text()) == {"wall_seconds": 12.0}
+    _add_wall_time(tmp_path, 3.0)
+    assert json.loads((tmp_path / "wall_seconds.json").read_text()) == {"wall_seconds": 15.0}
+    (tmp_path / RESULTS).write_text(json.dumps(_line()) + "\n")
+    (tmp_path / "wall_seconds.json").write_bytes(b"\xff\x00")
+    write_report(tmp_path)  # the wall time is lost, the report is not
+    assert "Compute:" in (tmp_path / "report.md").read_text()
