@@ -140,8 +140,9 @@ def _opening(protocol: Protocol | None) -> list[str]:
     if protocol is not None:
         return protocol.describe()
     return [
-        "**No pre-registered protocol**: these runs were made before protocols existed. Judged by the default rule: "
-        f"the 95% Wilson interval on the longest bin against {GENERALIZES * 100:.0f}%."
+        "**No pre-registered protocol**: these runs were made without one (`rasp experiment --protocol NAME` runs "
+        "under one), so their figures are exploratory. Judged by the default rule: the 95% Wilson interval on the "
+        f"longest bin against {GENERALIZES * 100:.0f}%."
     ]
 
 
