@@ -50,7 +50,7 @@ def _algorithmic(profile: Profile, task: str, pe: str) -> Profile:
     return profile.with_(
         train_lengths=train,
         test_bins=tuple(bins),
-        architecture=architecture,
+        architecture=architecture,  # the one their sweep chose; a sweep of our own tries their grid (`with_their_grid`)
         sweep=(architecture,),
         steps=entry["max_steps"],
         warmup_steps=entry["warmup_steps"] or 0,
@@ -141,3 +141,23 @@ def _shrunk(profile: Profile, shrink: Shrink) -> Profile:
         eval_examples=shrink.examples_per_bin,
         training_set=training_set,
     )
+
+
+def with_their_grid(profile: Profile, task: str) -> Profile:
+    """A resolved algorithmic run that sweeps: the authors' grid, in their order (layers outermost, learning rate
+    innermost), capped as the profile's models are."""
+    from programs.regime import load_regime
+    from programs.tasks import get_task
+
+    if profile.per_run != "authors" or get_task(task).family != "algorithmic":
+        return profile
+    grid = load_regime().sweep.value
+    sweep = tuple(
+        Architecture(layers, heads, width, lr)
+        for layers in grid["layers"]
+        for heads in grid["heads"]
+        for width in grid["width"]
+        for lr in grid["learning_rate"]
+        if width % heads == 0
+    )
+    return _shrunk(profile.with_(sweep=sweep), profile.shrink) if profile.shrink else profile.with_(sweep=sweep)

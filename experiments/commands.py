@@ -41,7 +41,7 @@ def _from_protocol(args: argparse.Namespace):
     if version and not version.isdigit():
         raise RaspInputError(f"--protocol {args.protocol}: expected NAME or NAME:VERSION, e.g. huang-quick:1")
     fixed = {"--profile": args.profile, "--pe": args.pe, "--seeds": args.seeds, "--data": args.data, "--data-dir": args.data_dir,
-             "--steps": args.steps, "--sweep": args.sweep or None, "--full-schedule": args.full_schedule or None}  # fmt: skip
+             "--steps": args.steps, "--sweep": args.sweep or None, "--select": args.select, "--full-schedule": args.full_schedule or None}  # fmt: skip
     given = [flag for flag, value in fixed.items() if value is not None]
     if given:
         raise RaspInputError(f"--protocol fixes {', '.join(given)}; leave them out (or run without a protocol)")
@@ -60,13 +60,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     protocol = _from_protocol(args) if args.protocol else None
     if protocol:
         profile, pes, seeds, data = protocol.resolved_profile(), list(protocol.encodings), protocol.seeds, protocol.data
-        sweep, stamp, suite = (
-            protocol.selection == "heldout",
-            (protocol.name, protocol.version, protocol.hash),
-            protocol.suite,
-        )
-        if protocol.selection == "authors":
-            raise RaspInputError(f"protocol {protocol.label}: the authors' selection rule is not implemented yet")
+        sweep, rule = protocol.selection != "fixed", protocol.selection
+        stamp, suite = (protocol.name, protocol.version, protocol.hash), protocol.suite
     else:
         name = args.profile or "quick"
         if name not in PROFILES:
@@ -74,7 +69,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         profile, data = PROFILES[name], args.data or "authors"
         pes = [p.strip() for p in (args.pe or "ape,nope").split(",") if p.strip()]
         seeds = 1 if args.seeds is None else args.seeds
-        sweep, stamp, suite = args.sweep, ("", 0, ""), args.suite
+        sweep, rule = args.sweep or args.select is not None, args.select or "heldout"
+        stamp, suite = ("", 0, ""), args.suite
+        if rule not in ("heldout", "authors"):
+            raise RaspInputError(f"unknown selection rule '{rule}'; expected heldout or authors")
         if args.steps is not None and args.steps < 1:
             raise RaspInputError(f"--steps must be at least 1 (got {args.steps})")
         if args.suite == "demo" and not args.tasks and args.steps is None:
@@ -92,7 +90,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     out = Path(args.out or f"runs/{label}")
     if args.data_dir and len(tasks) != 1:
         raise RaspInputError("--data-dir holds one task's data: name that one task")
-    jobs = plan(tasks, pes, seeds, profile, sweep=sweep, data=data, protocol=stamp, data_dir=args.data_dir)
+    jobs = plan(tasks, pes, seeds, profile, sweep=sweep, rule=rule, data=data, protocol=stamp, data_dir=args.data_dir)
     workers = args.workers or max(1, min(len(jobs), os.cpu_count() or 1))
     if args.ensemble is not None and args.ensemble < 1:
         raise RaspInputError(f"--ensemble must be at least 1 (got {args.ensemble})")
@@ -224,7 +222,12 @@ def register(sub) -> None:
         action="store_true",
         help="no early stop at 100%% in-distribution: train every step of the schedule (quick always does)",
     )
-    p.add_argument("--sweep", action="store_true", help="architecture sweep, smallest first")
+    p.add_argument("--sweep", action="store_true", help="architecture sweep, smallest first (--select heldout)")
+    p.add_argument(
+        "--select",
+        help="with a sweep, which run to keep: heldout (the first to converge on held-out training-length data; the "
+        "default) or authors (their rule, which also reads the second test bin: docs/authors_protocol.md)",
+    )
     p.add_argument("--out", help="output directory (default runs/SUITE-PROFILE)")
     p.add_argument("--workers", type=int, help="parallel runs (default: number of CPUs)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")

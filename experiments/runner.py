@@ -30,6 +30,7 @@ class Job:
     seed: int
     profile: Profile
     sweep: bool = False
+    rule: str = "heldout"  # with a sweep, which run it keeps: see `done_sweeping` and `chosen`
     data: str = "authors"  # which sampler makes the examples (programs.tasks.DATA_KINDS)
     data_dir: str | None = None  # or the authors' files: train and test on them (--data-dir)
     protocol: tuple[str, int, str] = ("", 0, "")  # the pre-registered protocol's name, version and hash, if any
@@ -37,7 +38,7 @@ class Job:
     @property
     def selection(self) -> str:
         """The rule that chooses the job's model: one fixed architecture, or a sweep judged on held-out data."""
-        return "heldout" if self.sweep else "fixed"
+        return self.rule if self.sweep else "fixed"
 
     @property
     def stamp(self) -> dict:
@@ -55,7 +56,32 @@ class Job:
 
     @property
     def key(self) -> str:
-        return f"{self.task}/{self.pe}/s{self.seed}/{'sweep' if self.sweep else self.profile.architecture.name}/{self.data}{'-files' if self.data_dir else ''}"
+        return f"{self.task}/{self.pe}/s{self.seed}/{self._model_part}/{self.data}{'-files' if self.data_dir else ''}"
+
+    @property
+    def _model_part(self) -> str:
+        if not self.sweep:
+            return self.profile.architecture.name
+        return "sweep" if self.rule == "heldout" else f"sweep-{self.rule}"
+
+    def done_sweeping(self, record: dict) -> bool:
+        """Whether a sweep stops after this run: `heldout` at the first run that converged in-distribution (held-out
+        training-length data only); `authors` at the first at 100% on both the training bin and the next one, as the
+        authors' sweep stops (docs/authors_protocol.md: it reads the 51-100 test bin)."""
+        if self.rule == "authors":
+            return record["converged"] and record["bins"][1]["accuracy"] >= 1.0
+        return record["converged"]
+
+    def chosen(self, records: list[dict]) -> dict:
+        """The run a job keeps. `heldout`: the converged one, or the largest tried. `authors`: the one that stopped the
+        sweep; else the best on the second bin among those at 100% on the first (the earliest on a tie; their choice
+        by hand, which reproduces all 16 published choices); else the largest tried (their "big" model is not swept)."""
+        if self.rule != "authors" or self.done_sweeping(records[-1]):
+            return records[-1]
+        fitting = [r for r in records if r["bins"][0]["accuracy"] >= 1.0]
+        if not fitting:
+            return records[-1]
+        return max(fitting, key=lambda r: (r["bins"][1]["accuracy"], -records.index(r)))
 
     def specs(self) -> list[RunSpec]:
         architectures = self.profile.sweep if self.sweep else (self.profile.architecture,)
@@ -74,10 +100,11 @@ def execute_job(job: Job, out_dir: str, device: str = "cpu", threads: int = 1) -
         record = Run(spec, Path(out_dir) / "checkpoints", device=device, progress=_progress_lines).execute()
         record["job"] = job.key
         records.append(record)
-        if record["converged"]:
+        if job.done_sweeping(record):
             break
+    kept = job.chosen(records)
     for record in records:
-        record["selected"] = record is records[-1]  # the converged one, or the largest tried
+        record["selected"] = record is kept
     return records
 
 
@@ -100,7 +127,7 @@ def execute_jobs_ensembled(
     plans = {job: job.specs() for job in jobs}
     for round_ in range(max(len(specs) for specs in plans.values())):
         pending = [(job, plans[job][round_]) for job in jobs if round_ < len(plans[job])]
-        pending = [(job, spec) for job, spec in pending if not (records[job] and records[job][-1]["converged"])]
+        pending = [(job, spec) for job, spec in pending if not (records[job] and job.done_sweeping(records[job][-1]))]
         groups: dict[tuple, list[tuple[Job, RunSpec]]] = {}
         for job, spec in pending:
             groups.setdefault(shape_key(spec), []).append((job, spec))
@@ -112,9 +139,10 @@ def execute_jobs_ensembled(
                 for (job, _), record in zip(part, ensemble.execute()):
                     record["job"] = job.key
                     records[job].append(record)
-    for job_records in records.values():
+    for job, job_records in records.items():
+        kept = job.chosen(job_records)
         for record in job_records:
-            record["selected"] = record is job_records[-1]  # the converged one, or the largest tried
+            record["selected"] = record is kept
     return [(job, records[job]) for job in jobs]
 
 
@@ -159,6 +187,7 @@ def plan(
     seeds: int,
     profile: Profile,
     sweep: bool = False,
+    rule: str = "heldout",
     data: str = "authors",
     protocol: tuple[str, int, str] = ("", 0, ""),
     data_dir: str | None = None,
@@ -169,10 +198,15 @@ def plan(
     for t in tasks:
         for pe in pes:
             resolved = profile.for_run(t, pe)
+            if sweep:
+                from .authors_profile import with_their_grid
+
+                resolved = with_their_grid(resolved, t)
             if data_dir:
                 resolved = _on_files(resolved, t, data, data_dir)
             jobs += [
-                Job(t, pe, s, resolved, sweep, data=data, protocol=protocol, data_dir=data_dir) for s in range(seeds)
+                Job(t, pe, s, resolved, sweep, rule, data=data, protocol=protocol, data_dir=data_dir)
+                for s in range(seeds)
             ]
     return jobs
 

@@ -181,3 +181,22 @@ def test_a_damaged_wall_time_file_neither_crashes_the_experiment_nor_the_report(
     (tmp_path / "wall_seconds.json").write_bytes(b"\xff\x00")
     write_report(tmp_path)  # the wall time is lost, the report is not
     assert "Compute:" in (tmp_path / "report.md").read_text()
+
+
+def test_the_authors_selection_rule_stops_and_chooses_as_their_sweep_did():
+    from experiments.profiles import QUICK
+    from experiments.runner import Job
+
+    job = Job("sort", "ape", 0, QUICK, sweep=True, rule="authors")
+    held_out = Job("sort", "ape", 0, QUICK, sweep=True)
+
+    def run(train, second, converged=True):
+        return {"converged": converged, "bins": [{"accuracy": train}, {"accuracy": second}, {"accuracy": 0.0}]}
+
+    fits_only, both = run(1.0, 0.9), run(1.0, 1.0)
+    assert not job.done_sweeping(fits_only) and job.done_sweeping(both)  # it reads the second bin
+    assert held_out.done_sweeping(fits_only)  # ours reads held-out training-length data only
+    swept = [run(0.5, 0.1, False), run(1.0, 0.7), run(1.0, 0.95), run(1.0, 0.95), run(0.9, 0.99, False)]
+    assert job.chosen(swept) is swept[2]  # the best second bin among those that fit, the earliest on a tie
+    assert job.chosen([run(0.5, 0.2, False), run(0.6, 0.3, False)])["bins"][0]["accuracy"] == 0.6  # none fit: largest
+    assert job.selection == "authors" and "sweep-authors" in job.key and held_out.selection == "heldout"
