@@ -185,8 +185,8 @@ def _table(rows: list[Row]) -> list[str]:
     lines = [
         f"| task | pe |{model_header}{bins_header} predicted | paper pred. | accuracy % "
         f"({_bins_text(bins) if shared else 'per bin'}) | 95% CI at the deciding bin | paper % | paper to | seeds "
-        "ok/failed | outcome | agrees | reproduces |",
-        f"|---|---|{model_rule}{bins_rule}---|---|---|---|---|---|---|---|---|---|",
+        "ok/failed | outcome | agrees | reproduces | model chosen by |",
+        f"|---|---|{model_rule}{bins_rule}---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         model = f" {', '.join(r.models)} |" if several_models else ""
@@ -196,7 +196,7 @@ def _table(rows: list[Row]) -> list[str]:
             f"{_percent(r.accuracies)} | {_interval(r, r.deciding) if r.intervals else '–'} | "
             f"{_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
             f"{f'{r.paper_lengths.ratio:.3g}×' if r.paper_lengths else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
-            f"{mark(r.agrees)} | {mark(r.reproduces)} |"
+            f"{mark(r.agrees)} | {mark(r.reproduces)} | {', '.join(r.selections)} |"
         )
     if any(r.paper_lengths for r in rows):
         lines += [
