@@ -130,7 +130,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     out = Path(args.dir)
     summary = write_report(out)
-    print((out / "report.md").read_text())
+    text = (out / "report.md").read_text().splitlines()
+    # the protocol and the three figures; the tables are in the files (a terminal is no place for 60 rows)
+    opening = [line for line in text[: next((i for i, line in enumerate(text) if line.startswith("|")), len(text))]]
+    print("\n".join(opening).rstrip())
     print(f"\nwrote {out / 'report.md'}, {out / 'report.csv'}, {out / 'accuracy_by_length.png'}")
     if args.paper_extrapolation:
         from .paper_scale import write_paper_extrapolation

@@ -121,8 +121,18 @@ def _registrars() -> list[Callable[[Any], None]]:
     return registrars
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rasp-toolkit")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rasp", description="Write, run and analyse RASP programs.")
+    parser.add_argument("--version", action="version", version=f"rasp-toolkit {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a program on an input")

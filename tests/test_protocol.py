@@ -200,3 +200,15 @@ def test_the_authors_selection_rule_stops_and_chooses_as_their_sweep_did():
     assert job.chosen(swept) is swept[2]  # the best second bin among those that fit, the earliest on a tie
     assert job.chosen([run(0.5, 0.2, False), run(0.6, 0.3, False)])["bins"][0]["accuracy"] == 0.6  # none fit: largest
     assert job.selection == "authors" and "sweep-authors" in job.key and held_out.selection == "heldout"
+
+
+def test_rasp_version_and_a_report_that_prints_its_figures_not_its_tables(tmp_path, capsys):
+    from rasp.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("rasp-toolkit ")
+    (tmp_path / RESULTS).write_text(json.dumps(_line()) + "\n")
+    assert main(["report", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "Three figures" in printed and "| task |" not in printed and "report.csv" in printed
