@@ -180,10 +180,10 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
         name = f"{task}, {PE_NAMES.get(pe, pe)} (seed {chosen[0].seed}), inputs {lengths[0]}–{lengths[1]}"
         curves[name], last_trained[name] = rates, last_trained_position(run)
         worst = next((i for i, r in enumerate(rates) if r >= 0.5), None)
-        print(
-            f"{task:<28} {pe:<5} first position wrong on half the examples: {worst if worst is not None else '-'}; "
-            f"positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}"
+        half = (
+            f"first position wrong on half the examples: {worst}" if worst is not None else "no position wrong on half"
         )
+        print(f"{task:<28} {pe:<5} {half}; positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}")
         if args.heads:
             for head in attention_by_distance(run, lengths):
                 shares = "; ".join(
