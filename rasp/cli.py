@@ -83,11 +83,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Check every file named, reporting each failure, so one bad file does not hide the state of the others."""
+    failed = 0
     for path in args.files:
-        program = Program.from_file(path)
+        try:
+            program = Program.from_file(path)
+        except RaspError as error:
+            report(error)
+            failed += 1
+            continue
         ops = len(program.graph.schedule([program._resolve(None)])) if program.output else 0
         print(f"{path}: ok ({program.mode}, output {program.output}, {ops} ops)")
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_repl(args: argparse.Namespace) -> int:

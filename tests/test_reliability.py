@@ -277,3 +277,13 @@ def test_predict_on_a_shift_by_a_huge_constant_answers_at_once():
     verdict = rasp.predict(program)
     assert time.perf_counter() - started < 20 and not verdict.crasp_pos.ok
     assert any("past the 100,000" in reason for reason in verdict.crasp_pos.reasons)
+
+
+def test_rasp_check_reports_every_file_not_only_the_first_that_fails(tmp_path, capsys):
+    from rasp.cli import main
+
+    bad = tmp_path / "bad.rasp"
+    bad.write_text("x = ;\n")
+    assert main(["check", str(bad), "programs/reverse.rasp", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert "reverse.rasp: ok" in captured.out and captured.err.count("bad.rasp:1:5") == 2
