@@ -194,6 +194,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except ImportError as error:  # an optional extra that is not installed: say which, not a traceback
+        extra = _EXTRAS.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"error: this command needs {error.name}: pip install 'rasp-toolkit[{extra}]'", file=sys.stderr)
+        return 1
+
+
+# The optional dependencies, by module, and the extra that installs each (pyproject.toml).
+_EXTRAS = {
+    "torch": "torch",
+    "safetensors": "torch",
+    "matplotlib": "plot",
+    "ray": "ray",
+    "transformer_lens": "transformer-lens",
+}
 
 
 if __name__ == "__main__":

@@ -287,3 +287,17 @@ def test_rasp_check_reports_every_file_not_only_the_first_that_fails(tmp_path, c
     assert main(["check", str(bad), "programs/reverse.rasp", str(bad)]) == 1
     captured = capsys.readouterr()
     assert "reverse.rasp: ok" in captured.out and captured.err.count("bad.rasp:1:5") == 2
+
+
+@pytest.mark.parametrize("argv", [["compile", "programs/reverse.rasp", "--vocab", "a b", "--max-len", "4"],
+                                  ["experiment", "parity", "--steps", "1"]])  # fmt: skip
+def test_a_missing_extra_is_one_line_naming_what_to_install(argv, monkeypatch, capsys, tmp_path):
+    import sys
+
+    from rasp.cli import main
+
+    for name in [m for m in sys.modules if m == "torch" or m.startswith(("torch.", "experiments.", "compiler."))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed
+    assert main([*argv, *(["--out", str(tmp_path)] if argv[0] == "experiment" else [])]) == 1
+    assert capsys.readouterr().err.strip() == "error: this command needs torch: pip install 'rasp-toolkit[torch]'"
