@@ -23,8 +23,8 @@ Statements end with ';' (they may span lines). After each one the new value is s
   select(tokens, tokens, ==);             show an expression   load "std";   @mode bidirectional;
 Commands:
   :example hello      set the running example (characters)   :tokens 3 1 2   (whitespace-separated)
-  :mode causal|bidirectional                                  :names          every bound name
-  :show NAME          a name's values (or grid)               draw NAME       a picture (PNG) of NAME's program
+  :mode [causal|bidirectional]  show or set the mode           :names          every bound name
+  :show NAME          a name's values (or grid)               :draw NAME      a picture (PNG) of NAME's program
   :source             what has been entered                   :reset          start again
   :help               this text                               :quit           leave (or Ctrl-D)"""
 
@@ -41,6 +41,13 @@ class Repl:
         self.lowerer = Lowerer()
         self.entries: list[str] = []
         self.causal: bool | None = None
+
+    @property
+    def mode(self) -> str:
+        """The mode values are shown in: :mode's or a loaded program's, else the session's own (causal by default)."""
+        if self.causal is not None:
+            return "causal" if self.causal else "bidirectional"
+        return self.lowerer.mode or "causal"
 
     # ---- the program so far --------------------------------------------------------------------
 
@@ -84,8 +91,30 @@ class Repl:
             self.out(str(error) if isinstance(error, RaspError) else f"error: the entry is too large ({error!r})")
             return
         self.entries.append(text)
+        if any(isinstance(st, S.Load) and self._is_program(st) for st in module.statements):
+            self._adopt(module, before=snapshot[0])
         for statement in module.statements:
             self.describe(statement)
+
+    def _is_program(self, statement: S.Load) -> bool:
+        """A loaded file of the user's (not the standard library): its names and mode are the session's."""
+        from .lower.lowerer import LIBRARY_DIR
+
+        return self.lowerer.resolve_load(statement).parent != LIBRARY_DIR
+
+    def _adopt(self, module: S.Module, before: dict) -> None:
+        """Make a loaded program's top-level s-ops names of the session (:names, :show, draw) and take its mode."""
+        from .parser import read_source
+
+        for name, value in self.lowerer.globals.names.items():
+            if name not in before and isinstance(value, (SOpRef, SelRef)):
+                self.lowerer.bindings[name] = value
+        for statement in (st for st in module.statements if isinstance(st, S.Load) and self._is_program(st)):
+            path = self.lowerer.resolve_load(statement)
+            loaded = parse_source(read_source(path), str(path))
+            for directive in (d for d in loaded.statements if isinstance(d, S.Directive) and d.name == "mode"):
+                self.causal = directive.value == "causal"
+                self.out(f"mode: {directive.value} (from {path.name})")
 
     def describe(self, statement: S.Statement) -> None:
         try:
@@ -131,22 +160,27 @@ class Repl:
         elif word == ":mode" and rest in ("causal", "bidirectional"):
             self.causal = rest == "causal"
             self.out(f"mode: {rest}")
+        elif word == ":mode" and not rest:
+            self.out(f"mode: {self.mode} (:mode causal|bidirectional changes it)")
         elif word == ":names":
             for name, value in self.lowerer.bindings.items():
                 kind = "selector" if isinstance(value, SelRef) else "s-op" if isinstance(value, SOpRef) else "value"
                 self.out(f"  {name}: {kind}")
-        elif word == ":show" and rest in self.lowerer.bindings:
-            value = self.lowerer.bindings[rest]
+        elif word == ":show" and isinstance(self.lowerer.globals.names.get(rest), (SOpRef, SelRef, Const)):
+            value = self.lowerer.bindings.get(rest, self.lowerer.globals.names[rest])  # built-ins too: tokens, indices
             if isinstance(value, (SOpRef, SelRef)):
                 self.show_value(rest, value.id)
             else:
                 self.out(repr(getattr(value, "value", value)))
+        elif word == ":show" and rest in ("tokens", "indices", "length"):  # built-ins: lowered, not bound
+            self.lowerer.lower_source(f"{rest};", "<show>")
+            self.show_value(rest, self.lowerer.last_expression.id)
         elif word == ":source":
             self.out("\n".join(self.entries))
         elif word == ":reset":
             self.reset()
             self.out("cleared")
-        elif word == "draw":
+        elif word in ("draw", ":draw"):
             self.draw(rest)
         else:
             self.out(f"unknown command {text!r}; :help lists the commands")
@@ -168,6 +202,9 @@ class Repl:
         except RaspError as error:
             self.out(str(error))
             return
+        except ImportError as error:  # matplotlib is an extra: the session goes on
+            self.out(f"drawing needs {error.name}: pip install 'rasp-toolkit[plot]'")
+            return
         self.out(f"wrote {path}")
 
     # ---- the terminal loop ----------------------------------------------------------------------
@@ -180,7 +217,7 @@ class Repl:
                 readline.read_history_file(HISTORY)
         except (ImportError, OSError):
             readline = None
-        self.out(f"RASP REPL — :help for help. Example: {display.format_values(self.example)}")
+        self.out(f"RASP REPL — :help for help. Mode: {self.mode}. Example: {display.format_values(self.example)}")
         buffer: list[str] = []
         try:
             while True:
