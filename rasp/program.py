@@ -20,6 +20,21 @@ from .parser import read_source
 _CHUNK_ELEMENTS = 1 << 23
 
 
+def bundled(path: str | Path) -> Path:
+    """`path`, or, where no such file exists and it is a bare name (`reverse`, `reverse.rasp`), the bundled program of
+    that name: an installed package reaches its own programs from anywhere (`rasp run reverse hello`)."""
+    path = Path(path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    from importlib.util import find_spec
+
+    spec = find_spec("programs")  # the task library ships with the package (pyproject: package-data)
+    if spec is None or not spec.submodule_search_locations:
+        return path
+    candidate = Path(next(iter(spec.submodule_search_locations))) / (path.stem + ".rasp")
+    return candidate if candidate.is_file() else path
+
+
 class Program:
     """A RASP program: its s-op graph, its top-level names, its mode and its output."""
 
@@ -53,7 +68,7 @@ class Program:
     def from_file(cls, path: str | Path) -> Program:
         if not isinstance(path, (str, Path)):
             raise RaspInputError(f"load() needs a file path (str or Path), not {type(path).__name__}")
-        path = Path(path)
+        path = bundled(path)
         return cls.from_source(read_source(path), str(path))
 
     # ---- introspection --------------------------------------------------------------------------

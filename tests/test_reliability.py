@@ -301,3 +301,15 @@ def test_a_missing_extra_is_one_line_naming_what_to_install(argv, monkeypatch, c
     monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed
     assert main([*argv, *(["--out", str(tmp_path)] if argv[0] == "experiment" else [])]) == 1
     assert capsys.readouterr().err.strip() == "error: this command needs torch: pip install 'rasp-toolkit[torch]'"
+
+
+def test_bundled_programs_are_found_by_name_from_anywhere(tmp_path, monkeypatch, capsys):
+    import rasp
+    from rasp.cli import main
+
+    monkeypatch.chdir(tmp_path)  # outside the checkout, as after `pip install`
+    assert main(["run", "reverse", "hello"]) == 0 and capsys.readouterr().out.strip() == "olleh"
+    assert rasp.load("reverse.rasp").run(list("abc")) == ["c", "b", "a"]
+    (tmp_path / "reverse.rasp").write_text("x = tokens;")  # a file of the user's own wins over the bundled one
+    assert rasp.load("reverse.rasp").run(list("abc")) == ["a", "b", "c"]
+    assert main(["run", "nosuch", "hello"]) == 1
