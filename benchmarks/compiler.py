@@ -12,7 +12,7 @@ With Tracr at hand (`--tracr-python`, default $TRACR_PYTHON, else .venv-tracr/bi
 (benchmarks/tracr_reference.py, whose docstring says how each figure is counted) and a comparison table
 follows: ours / Tracr for compile time, layers, heads, residual width, widest MLP and parameters, Tracr / ours
 as the compile speed-up, our agreement with our interpreter and Tracr's with its own `rasp.evaluate`, and a
-last line saying on how many programs each bar of DESIGN §5 holds. Without Tracr, DESIGN §5's measured Tracr
+last line saying on how many programs each of the compiler's bars (docs/compiler.md) holds. Without Tracr, the measured Tracr
 figures (max_seq_len 32) are printed beside ours.
 """
 
@@ -36,7 +36,7 @@ import rasp  # noqa: E402
 PROGRAMS = ROOT / "benchmarks" / "tracr_programs"
 from tracr_vocabs import ORDER, VOCABS  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
-# DESIGN.md §5: Tracr 1.0.0 on its own library programs, max_seq_len 32, default settings.
+# Tracr 1.0.0 on its own library programs, max_seq_len 32, default settings.
 TRACR = {
     "compile": "2.4-27.5 s per program (about 2.5 s of JAX/Haiku set-up)",
     "agreement": {
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         compare(rows, tracr_rows, args.n)
         return 0
     print()
-    print("Tracr 1.0.0 reference (DESIGN §5, max_seq_len 32):")
+    print("Tracr 1.0.0 reference (measured, max_seq_len 32):")
     print(f"  compile time: {TRACR['compile']}")
     print(f"  sort_freq: {TRACR['sort_freq']}")
     print(

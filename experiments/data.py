@@ -1,7 +1,7 @@
 """Examples → padded tensors, with the random position offsets of the protocol.
 
 Position ids in training get a random offset per sequence so that every row of the position table up to
-the longest test position is trained (DESIGN §6); at test time the offset is 0.
+the longest test position is trained (docs/experiments.md); at test time the offset is 0.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Experiment profiles: how long to train, on what lengths, with which models.
 
 `quick` fits this project's 2-core CPU machine: the whole suite with APE and NoPE, one seed, in well under
-an hour. `paper` is the published protocol of Huang et al. (2025) (DESIGN §6), for a GPU.
+an hour. `paper` is the published protocol of Huang et al. (2025) (docs/experiments.md), for a GPU.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class Profile:
     def for_task(self, task: str) -> Profile:
         """The profile a task runs under. With `task_lengths`, a formal language gets the training range and bins
         the authors' code gave it (rasp.analysis.tasks.PAPER_LENGTHS: (abab)* trains on 4-500 and is tested up to
-        700, D-4 on 2-100 up to 300); DESIGN §6's 0-50 / 101-150 are the algorithmic tasks' lengths."""
+        700, D-4 on 2-100 up to 300); 0-50 / 101-150 are the algorithmic tasks' lengths."""
         if not self.task_lengths:
             return self
         from .predictions import paper_lengths

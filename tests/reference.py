@@ -1,6 +1,6 @@
 """A plain reference evaluator of the s-op graph: Python loops over positions, no numpy.
 
-It implements the language contract (DESIGN §3) as directly as possible, one value at a time, so the
+It implements the language contract (README, rasp/grammar.lark) as directly as possible, one value at a time, so the
 vectorized evaluator (rasp/evaluate.py) can be checked against it:
 
 - query position i selects key position j iff the select's predicate holds on (keys[j]..., queries[i]...)

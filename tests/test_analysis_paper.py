@@ -1,4 +1,4 @@
-"""The paper's table as a test: for every task of DESIGN §6 with a bundled program, the toolkit's verdicts
+"""The paper's table as a test: for every task of the paper's table (rasp/analysis/tasks.py) with a bundled program, the toolkit's verdicts
 equal the paper's predictions (APE ↔ C-RASP[periodic, local], NoPE ↔ C-RASP).
 
 The table is written out here (Huang et al. 2025, prediction ✓ = a program in the fragment was found), so

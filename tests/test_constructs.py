@@ -1,4 +1,4 @@
-"""One test per construct of the language contract (DESIGN §3), each checked against tests/reference.py too."""
+"""One test per construct of the language contract (README, rasp/grammar.lark), each checked against tests/reference.py too."""
 
 from __future__ import annotations
 

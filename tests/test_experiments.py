@@ -288,7 +288,11 @@ def test_the_paper_profile_runs_each_formal_language_on_the_papers_lengths_for_i
     from experiments.profiles import PAPER
 
     jobs = {j.task: j for j in plan(["sort", "abab_star", "tomita_5"], ["ape"], 1, PAPER)}
-    assert jobs["sort"].profile.test_bins == ((0, 50), (51, 100), (101, 150))  # algorithmic: DESIGN §6
+    assert jobs["sort"].profile.test_bins == (
+        (0, 50),
+        (51, 100),
+        (101, 150),
+    )  # algorithmic: the paper's 0-50 / 51-100 / 101-150
     assert jobs["abab_star"].profile.train_lengths == (4, 500)  # the authors' code: 4-500, tested up to 700
     assert jobs["abab_star"].profile.test_bins == ((4, 500), (501, 600), (600, 700))
     assert jobs["tomita_5"].profile == PAPER  # no lengths known for it: the profile's own

@@ -1,4 +1,4 @@
-"""The three verdicts of `rasp.predict(program)`: RASP-L, C-RASP, C-RASP[periodic, local] (DESIGN §4).
+"""The three verdicts of `rasp.predict(program)`: RASP-L, C-RASP, C-RASP[periodic, local] (docs/fragments.md).
 
 The check is syntactic: it reads the s-op graph (after inlining and sharing) with the value kinds of
 `kinds.py` and accepts a program when every op the output needs follows the fragment's rules. It is sound

@@ -1,4 +1,4 @@
-"""Value-kind inference over the s-op graph (DESIGN §4), and the findings the fragment rules are made of.
+"""Value-kind inference over the s-op graph (docs/fragments.md), and the findings the fragment rules are made of.
 
 Every s-op gets an abstract value:
 

@@ -46,7 +46,7 @@ ALGORITHMIC_LENGTHS = PaperLengths((0, 50), ((51, 100), (101, 150)))
 
 # The formal languages' lengths in the authors' code (formal_lang_suite: configs/dataset/*.yaml and the
 # generators in dataloader_utils.py; the generated data committed beside them agrees where checked: (aa)*
-# trains up to 98 and tests up to ~200, (abab)* up to ~500 and ~700). DESIGN §6 gives one set of bins for the
+# trains up to 98 and tests up to ~200, (abab)* up to ~500 and ~700). The paper states one set of bins for the
 # whole table; the published formal-language rows were not measured on them. Tomita-5 and -6 have no config
 # there (not listed). Tomita's generator ("leak" mode) draws both longer bins from 101-150; the
 # {a,b}*d{b,c}* and {0,1,2}*02* generators keep the lower end at 2, so their longer bins mix in short strings.
@@ -391,7 +391,7 @@ _ROWS = [
 
 PAPER_RESULTS: dict[str, PaperResult] = {row.task: row for row in _ROWS}
 
-# Known impossibility results (DESIGN §4): these tasks have no program in C-RASP[periodic, local] at all.
+# Known impossibility results (docs/fragments.md): these tasks have no program in C-RASP[periodic, local] at all.
 IMPOSSIBLE: dict[str, str] = {
     "copy_repeat": (
         "proved impossible: copying strings with repeated tokens is not expressible in C-RASP[periodic, local] "
