@@ -103,8 +103,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         flush=True,
     )
     started = time.perf_counter()
-    run_jobs(jobs, out, workers=workers, device=args.device, backend=args.backend, ensemble=args.ensemble)
-    _add_wall_time(out, time.perf_counter() - started)
+    try:
+        run_jobs(jobs, out, workers=workers, device=args.device, backend=args.backend, ensemble=args.ensemble)
+    finally:  # an interrupted experiment keeps the wall time it spent (resumed runs add theirs)
+        _add_wall_time(out, time.perf_counter() - started)
     summary = write_report(out)
     print(
         f"observed against predicted {summary['agreeing']}/{summary['judged']}; "
