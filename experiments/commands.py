@@ -118,6 +118,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 def _add_wall_time(out: Path, seconds: float) -> None:
     """Accumulate wall time over resumed sessions; written atomically, and a damaged file starts the count afresh."""
     path = out / "wall_seconds.json"
+    if not out.is_dir():  # nothing ran
+        return
     try:
         previous = float(json.loads(path.read_text()).get("wall_seconds", 0)) if path.exists() else 0.0
     except (ValueError, AttributeError, TypeError, UnicodeDecodeError):
