@@ -116,12 +116,6 @@ def _shrunk(profile: Profile, shrink: Shrink) -> Profile:
         start = math.floor(b_low * scale) if b_low <= high else max(train[1] + 1, math.ceil(b_low * scale))
         bins.append((start, max(start, math.floor(b_high * scale))))
 
-    def cap(arch: Architecture) -> Architecture:
-        return Architecture(
-            min(arch.layers, shrink.max_layers), min(arch.heads, shrink.max_heads), min(arch.width, shrink.max_width),
-            arch.lr, arch.mlp_ratio,
-        )  # fmt: skip
-
     if profile.training_set is None:  # fresh examples every step: the budget is the step count
         steps, training_set = min(profile.steps, shrink.max_steps), None
     else:  # a fixed set gone through in epochs: the budget is the set's size, the epochs stay theirs
@@ -133,8 +127,8 @@ def _shrunk(profile: Profile, shrink: Shrink) -> Profile:
     return profile.with_(
         train_lengths=train,
         test_bins=tuple(bins),
-        architecture=cap(profile.architecture),
-        sweep=tuple(dict.fromkeys(cap(a) for a in profile.sweep)),
+        architecture=_cap(profile.architecture, shrink),
+        sweep=_capped(profile.sweep, shrink),
         steps=steps,
         warmup_steps=round(profile.warmup_steps * steps / profile.steps),
         eval_every=eval_every,
@@ -160,4 +154,16 @@ def with_their_grid(profile: Profile, task: str) -> Profile:
         for lr in grid["learning_rate"]
         if width % heads == 0
     )
-    return _shrunk(profile.with_(sweep=sweep), profile.shrink) if profile.shrink else profile.with_(sweep=sweep)
+    return profile.with_(sweep=_capped(sweep, profile.shrink) if profile.shrink else sweep)
+
+
+def _cap(arch: Architecture, shrink: Shrink) -> Architecture:
+    """A model no larger than the shrink allows (its learning rate and MLP ratio kept)."""
+    return Architecture(
+        min(arch.layers, shrink.max_layers), min(arch.heads, shrink.max_heads), min(arch.width, shrink.max_width),
+        arch.lr, arch.mlp_ratio,
+    )  # fmt: skip
+
+
+def _capped(sweep: tuple[Architecture, ...], shrink: Shrink) -> tuple[Architecture, ...]:
+    return tuple(dict.fromkeys(_cap(a, shrink) for a in sweep))

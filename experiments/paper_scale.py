@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import run_from_record
-from .report import PE_NAMES, load_rows
+from .report import GENERALIZES, PE_NAMES, load_rows
 
 if TYPE_CHECKING:
     from rasp.analysis.tasks import PaperLengths
@@ -55,6 +55,7 @@ def judge_at_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> lis
                 "longest_accuracy": row.accuracies[-1],
                 "agrees_at_longest": row.agrees,
                 "seeds": len(converged),
+                "criterion": row.judgement.criterion,
             }
         )
     return sorted(judged, key=lambda r: (r["task"], r["pe"]))
@@ -63,7 +64,7 @@ def judge_at_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> lis
 def write_paper_extrapolation(out_dir: Path, examples: int = EXAMPLES) -> dict:
     """paper_extrapolation.md: the table, the agreement there, and beside it the agreement on the longest bin."""
     rows = judge_at_paper_extrapolation(out_dir, examples)
-    criterion = load_rows(out_dir)[0][0].judgement.criterion
+    criterion = rows[0]["criterion"] if rows else GENERALIZES
     agreeing = sum(r["agrees"] for r in rows)
     at_longest = sum(r["agrees_at_longest"] for r in rows)
     lines = [

@@ -102,11 +102,6 @@ class RunRecord:
         data["history"] = list(self.history)
         return data
 
-    def with_(self, **changes) -> RunRecord:
-        from dataclasses import replace
-
-        return replace(self, **changes)
-
 
 @dataclass
 class ReadResult:

@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .authors_profile import with_their_grid
 from .profiles import Profile
 from .records import RESULTS, RunRecord, append_records, finished_jobs
 from .train import Run, RunSpec
@@ -199,8 +200,6 @@ def plan(
         for pe in pes:
             resolved = profile.for_run(t, pe)
             if sweep:
-                from .authors_profile import with_their_grid
-
                 resolved = with_their_grid(resolved, t)
             if data_dir:
                 resolved = _on_files(resolved, t, data, data_dir)
