@@ -225,10 +225,22 @@ def _sequences(batch: Any) -> list[list]:
     if isinstance(batch, (str, bytes)) or not isinstance(batch, Sequence | np.ndarray):
         raise RaspInputError(f"expected a list of token sequences, got {type(batch).__name__}")
     sequences = []
+    seen: set[tuple[type, Any]] = set()  # each distinct token is checked once (a batch repeats its vocabulary)
     for seq in batch:
         if not isinstance(seq, Sequence | np.ndarray) or isinstance(seq, bytes):
             raise RaspInputError(f"an input must be a sequence of tokens (a list or a str), not {type(seq).__name__}")
-        sequences.append([check_token(t) for t in seq])
+        row = list(seq)
+        try:
+            distinct = {(type(t), t) for t in row}  # the type too: 1, 1.0 and True are equal but different tokens
+        except TypeError:  # an unhashable element is no token: check_token says why
+            row = [check_token(t) for t in row]
+        else:
+            for kind, value in distinct - seen:
+                check_token(value)
+                seen.add((kind, value))
+            if any(issubclass(kind, np.generic) for kind, _ in distinct):
+                row = [check_token(t) for t in row]  # numpy scalars unwrapped
+        sequences.append(row)
     return sequences
 
 
