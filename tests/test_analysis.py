@@ -274,11 +274,15 @@ c = a + b > 1;
 
 
 def test_nonlocal_positions():
-    text = "before = select(indices, indices, <);\nn = selector_width(before and select(tokens, tokens, ==));"
+    # bidirectional: j < i is a relation at unbounded distance on both sides
+    text = "@mode bidirectional;\nbefore = select(indices, indices, <);\nn = selector_width(before and select(tokens, tokens, ==));"
     p = rasp.predict(prog(text))
-    assert not p.crasp.ok and not p.crasp_pos.ok and p.rasp_l.ok
+    assert not p.crasp.ok and not p.crasp_pos.ok  # (RASP-L: causal only)
     assert "unbounded distance" in reasons(p.crasp_pos)
-    assert violation_lines(p.crasp_pos) == [2]
+    assert violation_lines(p.crasp_pos) == [1, 3]
+    # causal: the same selector is the prefix less the query, a C-RASP count
+    causal = text.replace("@mode bidirectional;\n", "") + "\nout = n > 1;"
+    assert rasp.predict(prog(causal)).crasp.ok
 
 
 def test_selector_on_counts():

@@ -63,8 +63,8 @@ def test_predict_all_bundled_programs(capsys):
     assert main(["predict", "--brief", *paths]) == 0
     out = capsys.readouterr().out
     disagreeing = [line.split()[0] for line in out.splitlines() if "NO:" in line]
-    # every task of the paper's table agrees, but copy_unique, whose program averages (tests/test_analysis_paper.py)
-    assert disagreeing == ["programs/copy_unique.rasp"] or [Path(d).name for d in disagreeing] == ["copy_unique.rasp"]
+    assert disagreeing == []  # every task of the paper's table agrees (tests/test_analysis_paper.py)
+    assert sum(line.rstrip().endswith(" yes") for line in out.splitlines()) >= 10
 
 
 def test_predict_vocab_decides_whether_tokens_may_be_numbers(tmp_path, capsys):

@@ -45,15 +45,6 @@ PAPER = {
 }
 
 
-# Bundled programs whose former ✓ the sound analysis withdraws (the program is outside the fragment on some
-# inputs); each with the reason. The paper's ✓ stands for the task: a program written differently would keep it.
-WITHDRAWN = {
-    ("copy_unique", "crasp_pos"): "the copy is aggregate(select(prev_tok, tokens, ==), tokens): with a repeated "
-    "token it averages the tokens after each occurrence (numbers), a mean, not a retrieval; "
-    'a sound retrieval needs another program (reduce="max" cannot order the mixed tokens of its format)',
-}
-
-
 def _vocab(task):
     """The task's tokens as the CLI reads them (integer-looking ones as ints), as the experiments pass them."""
     from experiments.predictions import task_vocabulary
@@ -101,11 +92,6 @@ def test_predictions_equal_the_paper(task):
     ape, nope = PAPER[task]
     prediction = rasp.predict(rasp.load(_program(task)), vocab=_vocab(task))
     assert prediction.task == task
-    if (task, "crasp_pos") in WITHDRAWN:
-        ape = False
-        assert any("not a finite value" in r for r in prediction.crasp_pos.reasons)
-    if (task, "crasp") in WITHDRAWN:
-        nope = False
     assert prediction.crasp_pos.ok == ape, "\n".join(prediction.crasp_pos.reasons)
     assert prediction.crasp.ok == nope, "\n".join(prediction.crasp.reasons)
     assert prediction.agreement == {"ape": ape == PAPER[task][0], "nope": nope == PAPER[task][1]}
@@ -132,10 +118,10 @@ def _claims(source):
 @pytest.mark.parametrize("path", sorted(PROGRAMS.glob("*.rasp")), ids=lambda p: p.stem)
 def test_bundled_programs_are_in_the_fragments_their_headers_claim(path):
     prediction = rasp.predict(rasp.load(path), vocab=_vocab(path.stem))
-    for fragment in _claims(path.read_text()) - {f for task, f in WITHDRAWN if task == path.stem}:
+    for fragment in _claims(path.read_text()):
         verdict = prediction.verdict(fragment)
         assert verdict.ok, f"{path.name} claims {fragment}:\n" + "\n".join(verdict.reasons)
-    if "crasp" in _claims(path.read_text()) and (path.stem, "crasp_pos") not in WITHDRAWN:
+    if "crasp" in _claims(path.read_text()):
         assert prediction.crasp_pos.ok  # C-RASP is part of C-RASP[periodic, local]
 
 

@@ -56,12 +56,13 @@ class Finding:
 
 @dataclass
 class SelectInfo:
-    kind: str  # "finite" (a finite case split), "local", "nonlocal", "count"
+    kind: str  # "finite" (a finite case split), "local", "colocal" (the prefix, corrected nearby), "nonlocal", "count"
     offsets: tuple[int, ...] = ()
     pointer: bool = False  # selects by an equality of positions/counts (one position, in practice)
     detail: str = ""
     at_most_one: bool = False  # proved: selects at most one key per query
     equal_pairs: frozenset[tuple[int, int]] = frozenset()  # (key op, query op) equal at every selected key
+    far: int = 0  # colocal: the distance from which on the predicate no longer depends on it
 
 
 KIND_NAMES = ("constant", "finite", "periodic", "count", "ratio", "other", "selector")
@@ -310,6 +311,16 @@ class KindAnalysis:
 
         far = [bound] if self.causal else [bound, -bound]
         if any(satisfiable(d) for d in far):
+            if self.causal:
+                same: dict[tuple, bool] = {}  # like `satisfiable`, the answer depends on d only through the leaves
+
+                def as_far(d: int) -> bool:
+                    key = tuple(_compare(leaf[1], leaf[2] * d + leaf[3]) for leaf in positional)
+                    if key not in same:
+                        same[key] = self._same_as_far(formula, leaves, variables, d, bound)
+                    return same[key]
+
+                return self._colocal(op, [d for d in range(bound) if not as_far(d)], bound, pointer)
             detail = "relates key and query positions at unbounded distance (i - j is not bounded)"
             self.add(op.id, "sel-nonlocal", detail)
             return SelectInfo("nonlocal", pointer=pointer, detail=detail)
@@ -320,6 +331,25 @@ class KindAnalysis:
         shown = ", ".join(_offset_text(d) for d in offsets)
         self.add(op.id, "sel-local", f"selects by relative position ({shown})", offsets=offsets)
         return SelectInfo("local", offsets, pointer=True)
+
+    @staticmethod
+    def _same_as_far(formula: tuple, leaves: list, variables: list[int], d: int, far: int) -> bool:
+        """Whether the predicate at distance d is the one it is at every distance from `far` on."""
+        return all(
+            _holds(formula, leaves, assignment, d) == _holds(formula, leaves, assignment, far)
+            for bits in itertools.product((False, True), repeat=len(variables))
+            for assignment in [dict(zip(variables, bits))]
+        )
+
+    def _colocal(self, op: Op, near: list[int], far: int, pointer: bool) -> SelectInfo:
+        """A causal select that is one finite predicate from some distance on: its count is the prefix count of
+        that predicate, corrected at the nearer offsets (`j < i` is `j ≤ i` less the query itself). Corrections at
+        the query only are C-RASP; at earlier offsets they are local counts."""
+        earlier = [d for d in near if d > 0]
+        if earlier:
+            shown = ", ".join(_offset_text(d) for d in earlier)
+            self.add(op.id, "sel-local", f"selects the prefix except at relative positions {shown}", offsets=earlier)
+        return SelectInfo("colocal", tuple(near), pointer=pointer, far=far)
 
     def _aggregate(self, op: Op) -> AV:
         sel, values = op.inputs

@@ -185,26 +185,34 @@ class Builder:
         op_id = self.op_of.get(value[1])
         return op_id is not None and self.graph.op(op_id).vtype in ("int", "bool")
 
-    def selector(self, sel_id: int) -> list[tuple[Expr, Any]]:
-        """The select as (predicate, window) parts whose counts add up to its width."""
+    def selector(self, sel_id: int) -> list[tuple[int, Expr, Any]]:
+        """The select as (sign, predicate, window) parts whose signed counts add up to its width."""
         sel = self.graph.op(sel_id)
         info = self.a.selects[sel_id]
-        if info.kind in ("count", "nonlocal") or (info.kind == "local" and not self.local):
+        local_offsets = [d for d in info.offsets if d > 0] if info.kind == "colocal" else info.offsets
+        if info.kind in ("count", "nonlocal") or (local_offsets and info.kind != "finite" and not self.local):
             raise NoWitness(sel_id, f"could not show the selector is a {info.kind} relation the fragment has")
         sides = ["j"] * sel.n_keys + ["i"] * (len(sel.inputs) - sel.n_keys)
         args = [_at(self.expr[i], side) for i, side in zip(sel.inputs, sides)]
         abstract = [self.a._sided(self.a.values[i], "k" if s == "j" else "q") for i, s in zip(sel.inputs, sides)]
-        windows = [None] if not info.offsets else [(d,) for d in info.offsets]
-        if info.offsets and set(info.offsets) == {0} and info.kind == "finite":
-            windows = [(0,)]
-        parts = []
-        for window in windows:
-            d = 0 if window is None else window[0]
+
+        def predicate(d: int) -> Expr:
             pred = self.predicate(sel, sel.fn, args, FnEval(abstract), d)
             if "at-key" in repr(pred):
                 raise NoWitness(sel_id, "could not show the selector compares finite values only")
-            parts.append((pred, window))
-        return parts
+            return pred
+
+        if info.kind == "colocal":  # the prefix count of the far predicate, corrected at the nearer offsets
+            far = predicate(info.far)
+            corrections = [
+                part
+                for d in info.offsets
+                for part in ((1, predicate(d), (d,)), (-1, far, (d,)))
+                if part[1] != ("lit", False)  # a count of nothing
+            ]
+            return [(1, far, None), *corrections]
+        windows = [None] if not info.offsets else [(d,) for d in info.offsets]
+        return [(1, predicate(0 if window is None else window[0]), window) for window in windows]
 
     def predicate(self, sel: Any, fn: scalar.Fn, args: list, ev: FnEval, d: int) -> Expr:
         head = fn[0]
@@ -231,14 +239,17 @@ class Builder:
         return self.scalar(sel, fn, args, ev)
 
     def _selector_width(self, op: Any) -> Expr:
-        terms = tuple((1, ("count", pred, window)) for pred, window in self.selector(op.inputs[0]))
+        terms = tuple((sign, ("count", pred, window)) for sign, pred, window in self.selector(op.inputs[0]))
         return ("lin", terms, 0)
 
     def _aggregate(self, op: Any) -> Expr:
         sel, values = op.inputs
         if self.is_count(values):
             raise NoWitness(op.id, "could not show the aggregate retrieves finite values")
-        parts = self.selector(sel)
+        signed = self.selector(sel)
+        if any(sign < 0 for sign, _, _ in signed):
+            raise NoWitness(op.id, "could not show an aggregate over a prefix corrected at nearby offsets")
+        parts = [(pred, window) for _, pred, window in signed]
         how = "the" if op.reduce == "mean" else op.reduce
         value = _at(self.expr[values], "j")
         if isinstance(self.a.values[op.id], Num):  # a mean the analysis kept as a ratio of counts
