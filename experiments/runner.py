@@ -289,7 +289,7 @@ def run_jobs(
         for unit in units:
             try:
                 outcome = execute_unit(unit, str(out_dir), device, max(1, os.cpu_count() or 1), members)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - one failed run is recorded; the others go on
                 outcome = error
             done_unit(unit, outcome)
     else:
@@ -303,7 +303,7 @@ def run_jobs(
                     unit = pending.pop(future)
                     try:
                         outcome = future.result()
-                    except Exception as error:
+                    except Exception as error:  # noqa: BLE001 - one failed run is recorded; the others go on
                         outcome = error
                     done_unit(unit, outcome)
     if failures:

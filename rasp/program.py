@@ -44,7 +44,6 @@ class Program:
         self.graph: Graph = lowerer.graph
         self.mode: str = lowerer.mode or "causal"
         self.sources = lowerer.sources
-        self._lowerer = lowerer
         self.names: dict[str, int] = {}  # top-level name → op id (s-ops and selectors)
         for name, value in lowerer.bindings.items():
             if isinstance(value, Const) and not isinstance(value.value, (list, dict)):

@@ -185,7 +185,6 @@ SCALAR_OPS: dict[str, Callable[..., Any]] = {
 }
 OPERATORS = frozenset(SCALAR_OPS) | {"index"}
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
-ARITY = {"not": 1, "neg": 1, "indicator": 1, "round": 1, "abs": 1, "if": 3, "index": 2}
 
 
 def _checked(op: str, *values: Any) -> Any:

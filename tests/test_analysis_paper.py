@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import rasp
-from rasp.analysis.tasks import IMPOSSIBLE, PAPER_RESULTS, impossibility, paper_prediction_text, program_stem
+from rasp.analysis.tasks import IMPOSSIBLE, PAPER_RESULTS, impossibility, paper_prediction_text
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
 
@@ -53,7 +53,7 @@ def _vocab(task):
 
 
 def _program(task):
-    return PROGRAMS / f"{program_stem(task)}.rasp"
+    return PROGRAMS / f"{task}.rasp"
 
 
 WITH_PROGRAM = [task for task in PAPER if _program(task).exists()]

@@ -226,16 +226,3 @@ def _draw_graph(ax: Any, program: Any, out: int, stage: dict[int, int]) -> None:
         fontsize=8,
     )
     ax.axis("off")
-
-
-def draw_graph(program: Any, path: str | Path | None = None, output: str | None = None) -> Any:
-    """Only the graph view, as its own figure (saved to `path` if given)."""
-    from matplotlib.figure import Figure
-
-    out = program._resolve(output)
-    m = measure(program, output)
-    fig = Figure(figsize=(10, 5), constrained_layout=True)
-    _draw_graph(fig.add_subplot(1, 1, 1), program, out, m.stage)
-    if path is not None:
-        fig.savefig(path, dpi=110)
-    return fig

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import syntax as S
-from ..errors import Span
+from ..errors import RaspError, Span
 from ..parser import parse_source
 from .kinds import Finding, KindAnalysis, kind_name
 from .measure import Measure, is_causal_length, measure
@@ -130,7 +130,7 @@ class Prediction:
 def _mode_span(program: Any) -> Span | None:
     try:
         module = parse_source(program.source, program.filename)
-    except Exception:  # noqa: BLE001 - it parsed once already
+    except RaspError:  # it parsed once already
         return None
     for stmt in module.statements:
         if isinstance(stmt, S.Directive) and stmt.name == "mode":
@@ -148,7 +148,7 @@ class _Locator:
         self.assigned: dict[str, Span] = {}  # top-level name → its statement in the program's file
         try:
             module = parse_source(program.source, program.filename)
-        except Exception:  # noqa: BLE001 - it parsed once already
+        except RaspError:  # it parsed once already
             module = None
         if module is not None:
             for stmt in module.statements:

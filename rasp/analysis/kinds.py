@@ -65,9 +65,6 @@ class SelectInfo:
     far: int = 0  # colocal: the distance from which on the predicate no longer depends on it
 
 
-KIND_NAMES = ("constant", "finite", "periodic", "count", "ratio", "other", "selector")
-
-
 def kind_name(value: AV) -> str:
     if isinstance(value, Const):
         return "constant"
@@ -243,7 +240,7 @@ class KindAnalysis:
         if isinstance(a, Const) and isinstance(b, Const):
             try:
                 return ("const", bool(scalar.apply((op, scalar.lit(a.value), scalar.lit(b.value)), ())))
-            except Exception:  # noqa: BLE001
+            except scalar.EvalProblem:
                 return self._var(leaves)
         if not (isinstance(a, Num) or isinstance(b, Num)) or a is OTHER or b is OTHER:
             return self._var(leaves)
@@ -423,7 +420,7 @@ def value_set(analysis: KindAnalysis, op: Op) -> frozenset | None:
         for combo in itertools.product(*inputs):
             try:
                 found.add(scalar.apply(op.fn, combo))
-            except Exception:  # noqa: BLE001 - a combination the program cannot meet, or an error it reports
+            except scalar.EvalProblem:  # a combination the program cannot meet, or an error it reports
                 continue
         return frozenset(found) if len(found) <= MAX_VALUES and all(map(_listable, found)) else None
     if op.kind == "aggregate" and isinstance(analysis.values.get(op.id), Fin):

@@ -77,8 +77,8 @@ class FnEval:
     def finite(self, fn: scalar.Fn, head: str, vals: list[AV]) -> AV:
         if all(isinstance(v, Const) for v in vals):
             try:
-                return Const(scalar.apply(fn, ()))
-            except Exception:  # noqa: BLE001 - the evaluator reports it on real inputs
+                return Const(scalar.apply((head, *(scalar.lit(v.value) for v in vals)), ()))
+            except scalar.EvalProblem:  # the evaluator reports it on real inputs
                 return Fin()
         periods = frozenset().union(*(v.periods for v in vals if isinstance(v, Fin)))
         positional = all(isinstance(v, Const) or v.positional for v in vals)
@@ -111,7 +111,7 @@ class FnEval:
             if isinstance(a, Const) and isinstance(b, Const):
                 try:
                     return Const(scalar.apply((op, scalar.lit(a.value), scalar.lit(b.value)), ()))
-                except Exception:  # noqa: BLE001
+                except scalar.EvalProblem:
                     return Fin()
             parts = [v for v in (a, b) if isinstance(v, Fin)]
             return Fin(frozenset().union(*(v.periods for v in parts)), all(v.positional for v in parts))

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SOURCE = "Huang et al. 2025, A Formal Framework for Understanding Length Generalization in Transformers (ICLR)"
-BINS_ALGORITHMIC = ("0-50", "51-100", "101-150")
 
 
 @dataclass(frozen=True)
@@ -405,10 +404,6 @@ IMPOSSIBLE: dict[str, str] = {
     "zot_02": ("proved impossible: {0,1,2}*02* is not expressible in C-RASP[periodic, local] (Huang et al. 2025)"),
 }
 
-# A paper task whose bundled program is not named by the task id (task → file stem). Empty: every bundled
-# program of a paper task is programs/<task id>.rasp.
-PROGRAMS: dict[str, str] = {}
-
 NO_PROGRAM = "no program in the fragment was given (not a proof that none exists)"
 
 
@@ -417,19 +412,9 @@ def paper_result(task: str) -> PaperResult | None:
     return PAPER_RESULTS.get(task)
 
 
-def program_stem(task: str) -> str:
-    """The file stem of a paper task's bundled program (programs/<stem>.rasp)."""
-    return PROGRAMS.get(task, task)
-
-
 def task_of_program(stem: str) -> str | None:
-    """The paper task a program file (by its stem) is the program of, or None."""
-    for task, program in PROGRAMS.items():
-        if stem == program:
-            return task
-    if stem in PAPER_RESULTS and program_stem(stem) == stem:
-        return stem
-    return None
+    """The paper task a program file is the program of (programs/<task id>.rasp), or None."""
+    return stem if stem in PAPER_RESULTS else None
 
 
 def impossibility(task: str) -> str | None:

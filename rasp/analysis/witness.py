@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from .. import scalar
+from ..errors import RaspError
 from .crasp_eval import Expr, Witness
 from .domain import Num
 from .kinds import KindAnalysis, _compare
@@ -357,7 +358,7 @@ def check_witness(
         checked += 1
         try:
             got = witness.run(tokens)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - any failure of the witness is reported as the toolkit's bug
             return WitnessCheck(checked, f"the witness fails on {tokens}: {error}")
         if any(not _same(x, y) for x, y in zip(expected, got)):
             return WitnessCheck(checked, f"the witness gives {got} where the program gives {expected} on {tokens}")
@@ -368,13 +369,13 @@ def _program_outputs(program: Any, output: str | None, inputs: list[list]) -> li
     """The program's outputs, all inputs at once where it answers every one, else one by one (None: no answer)."""
     try:
         return program.run_batch(inputs, output=output)
-    except Exception:  # noqa: BLE001 - some input fails: find which
+    except (RaspError, scalar.EvalProblem):  # some input fails: find which
         pass
     results = []
     for tokens in inputs:
         try:
             results.append(program.run(tokens, output=output))
-        except Exception:  # noqa: BLE001
+        except (RaspError, scalar.EvalProblem):
             results.append(None)
     return results
 
