@@ -66,9 +66,10 @@ def index_programs(draw):
         y = draw(st.sampled_from(sorted(index)))
         c = draw(st.integers(0, 3))
         n = name()
-        if step == "width":
-            lines.append(f'{n} = selector_width(select(tokens, tokens, lambda k, q: k == "a"));')
-            index[n] = {n: 1}
+        if step == "width":  # the same expression each time: one s-op (the lowering shares it), one atom
+            rhs = 'selector_width(select(tokens, tokens, lambda k, q: k == "a"))'
+            lines.append(f"{n} = {rhs};")
+            index[n] = {rhs: 1}
             judge(n)
         elif step == "shift":
             lines.append(f"{n} = {x} + {c};")
@@ -91,11 +92,10 @@ def index_programs(draw):
             bools.append(n)
             judge(n, reads=[x], breaks=bool(_atoms(index[x])))  # index arithmetic on an unbounded range
         elif step == "max":  # an index value read through an aggregate is an index value (a new atom)
-            lines.append(
-                f'{n} = aggregate(select(tokens, tokens, lambda k, q: k == "a"), {x}, default=0, reduce="max");'
-            )
+            rhs = f'aggregate(select(tokens, tokens, lambda k, q: k == "a"), {x}, default=0, reduce="max")'
+            lines.append(f"{n} = {rhs};")
             judge(n, reads=[x], breaks=not _simple(index[x]))
-            index[n] = {n: 1} if _atoms(index[x]) else {}  # of a constant form: finitely many values, no index
+            index[n] = {rhs: 1} if _atoms(index[x]) else {}  # of a constant form: finitely many values, no index
         elif step == "compare":
             op = draw(st.sampled_from(OPS))
             lines.append(f"{n} = {x} {op} {y} + {c};")
@@ -103,9 +103,10 @@ def index_programs(draw):
             judge(n, reads=[x, y], breaks=not _comparable(_sub(index[x], index[y])))
         else:  # a selector comparing an index value at the key with one at the query
             op = draw(st.sampled_from(OPS))
-            lines.append(f"{n} = selector_width(select({x}, {y}, {op}));")
+            rhs = f"selector_width(select({x}, {y}, {op}))"
+            lines.append(f"{n} = {rhs};")
             judge(n, reads=[x, y], breaks=not _comparable(_sub(_side(index[x], "k"), _side(index[y], "q"))))
-            index[n] = {n: 1}
+            index[n] = {rhs: 1}
     if bools and draw(st.booleans()):
         out = draw(st.sampled_from(bools))
         ok = not bad[out]

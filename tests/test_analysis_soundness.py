@@ -40,7 +40,7 @@ def programs(draw):
         names[kind].append(name)
 
     def selector():
-        choice = draw(st.integers(0, 8))
+        choice = draw(st.integers(0, 9))
         if choice == 0:
             return f"select(tokens, tokens, {draw(st.sampled_from(['==', '!=', 'True']))})"
         if choice == 1 and names["bool"]:
@@ -51,8 +51,11 @@ def programs(draw):
             return f"select(indices, indices, {draw(st.sampled_from(['<=', '<', '>=']))})"
         if choice == 4:  # local
             return f"select(indices, indices - {draw(st.integers(0, 2))}, ==)"
-        if choice == 5:
-            return f"select(indices, indices, lambda k, q: k >= q - {draw(st.integers(1, 2))})"
+        if choice == 5:  # local, or the prefix less the last positions
+            relation = draw(st.sampled_from([">=", "<"]))
+            return f"select(indices, indices, lambda k, q: k {relation} q - {draw(st.integers(1, 2))})"
+        if choice == 8 and numeric:  # a position shifted by a finite value: a case split of local offsets
+            return f"select(indices, indices - {pick('fin')}, ==)"
         if choice == 6 and names["cnt"]:  # compares counts of key and query: outside both fragments
             return f"select({pick('cnt')}, {pick('cnt')}, ==)"
         if choice == 7 and names["num"]:  # compares means

@@ -109,3 +109,18 @@ def test_a_mean_over_a_corrected_prefix_is_not_a_check_mark():
     p = rasp.predict(program, vocab=["a", "b"])
     assert not p.crasp.ok and not p.crasp_pos.ok
     assert any("corrected at nearby offsets" in r for r in p.crasp.reasons), p.crasp.reasons
+
+
+def test_a_position_shifted_by_a_finite_value_is_a_case_split_of_local_offsets():
+    # j == i - t(i), t in {0, 1, 2}: OR_a (t(i) == a and j == i - a), a relation at the offsets t can take
+    source = "t = map(lambda x: x % 3, tokens);\nback = aggregate(select(indices, indices - t, ==), tokens, default=0);\nout = back == 1;"
+    program = rasp.parse(source)
+    p = rasp.predict(program, vocab=[0, 1, 2, 3, 4])
+    assert not p.crasp.ok and p.crasp_pos.ok, p.crasp_pos.reasons
+    assert any("(i, i-1, i-2)" in r for r in p.crasp.reasons), p.crasp.reasons
+    assert "#[j = i - 2] (t(i) == 2)" in p.crasp_pos.witness.text()
+    check = check_witness(p.crasp_pos.witness, program, None, [0, 1, 2, 3, 4], runs=500, seed=4, max_len=12)
+    assert check.problem == "" and check.checked == 500
+    # a shift with more values than the analysis splits stays a relation it does not judge local
+    wide = rasp.parse(source.replace("x % 3", "x"))
+    assert not rasp.predict(wide, vocab=list(range(100))).crasp_pos.ok

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -90,6 +90,7 @@ class KindAnalysis:
         self.order = [op.id for op in graph.schedule(outputs)]
         self.values: dict[int, AV] = {}
         self.selects: dict[int, SelectInfo] = {}
+        self.expanded: dict[int, Op] = {}  # select → the select judged (finite shifts of positions case-split)
         self.findings: list[Finding] = []
         self.unproved_means: set[int] = set()  # means of values that may differ and be numbers (hint-free)
         self.nonsimple_origin: dict[int, int] = {}  # op → the op that first built its index arithmetic
@@ -175,6 +176,8 @@ class KindAnalysis:
     _zipmap = _map
 
     def _select(self, op: Op) -> AV:
+        written = op
+        op = self.expanded.setdefault(op.id, self._split_finite_shifts(op))
         args = [self._sided(self.values[i], "k") for i in op.keys]
         args += [self._sided(self.values[i], "q") for i in op.queries]
         ev = FnEval(args)
@@ -197,12 +200,51 @@ class KindAnalysis:
             info = self._locality(op, formula, leaves, positional, pointer)
         else:
             info = SelectInfo("finite", pointer=pointer)
-        info.at_most_one = info.at_most_one or selects_at_most_one(op, args)
+        sided = [self._sided(self.values[i], "k" if n < written.n_keys else "q") for n, i in enumerate(written.inputs)]
+        info.at_most_one = info.at_most_one or selects_at_most_one(written, sided)
         if info.kind == "local" and len(info.offsets) == 1:
             info.at_most_one = True  # one relative position: one key
         info.equal_pairs = equal_pairs(op)
         self.selects[op.id] = info
         return Fin()
+
+    def _split_finite_shifts(self, op: Op) -> Op:
+        """`select(indices, indices - t, ==)` with t a finite value: the query position is shifted by one of t's
+        few values, so the select is the case split `OR_a (t(i) == a and j == i - a)`, a relation at the offsets
+        t can take. Inputs that are a map of positions and finite values with listed values are inlined that way;
+        the select is returned unchanged when there is none (or too many cases)."""
+        inputs: list[int] = []
+        n_keys = 0
+        mapping: dict[int, scalar.Fn] = {}
+        cases: list[tuple[int, frozenset]] = []  # (new argument, the values it takes)
+        for position, op_id in enumerate(op.inputs):
+            src, value = self.graph.op(op_id), self.values[op_id]
+            finite = [i for i in src.inputs if not isinstance(self.values[i], Num)] if src.fn is not None else []
+            shifted = isinstance(value, Num) and src.kind in ("map", "zipmap") and _has_fin(value)
+            if not shifted or not finite or any(self.valsets.get(i) is None for i in finite):
+                mapping[position] = scalar.arg(len(inputs))
+                inputs.append(op_id)
+                n_keys += position < op.n_keys
+                continue
+            renumber = {}
+            for k, i in enumerate(src.inputs):
+                renumber[k] = scalar.arg(len(inputs))
+                if i in finite:
+                    cases.append((len(inputs), self.valsets[i]))
+                inputs.append(i)
+                n_keys += position < op.n_keys
+            mapping[position] = scalar.substitute(src.fn, renumber)
+        if not cases or math.prod(len(values) for _, values in cases) > MAX_SHIFT_CASES:
+            return op
+        body = scalar.substitute(op.fn, mapping)
+        fn: scalar.Fn = scalar.lit(False)
+        for combo in itertools.product(*(sorted(values, key=repr) for _, values in cases)):
+            known = {slot: scalar.lit(v) for (slot, _), v in zip(cases, combo)}
+            case = scalar.substitute(body, {k: known.get(k, scalar.arg(k)) for k in range(len(inputs))})
+            for slot, v in known.items():
+                case = ("and", ("==", scalar.arg(slot), v), case)
+            fn = case if fn == scalar.lit(False) else ("or", fn, case)
+        return replace(op, inputs=tuple(inputs), n_keys=n_keys, fn=fn)
 
     def _sided(self, value: AV, side: str) -> AV:
         if isinstance(value, Num):
@@ -400,6 +442,11 @@ class KindAnalysis:
 
 
 MAX_VALUES = 256
+MAX_SHIFT_CASES = 64  # a position shifted by a finite value: at most this many cases are split
+
+
+def _has_fin(value: Num) -> bool:
+    return any(alt.offset is FIN or any(c is FIN for _, c in alt.terms) for alt in value.alts)
 
 
 def value_set(analysis: KindAnalysis, op: Op) -> frozenset | None:

@@ -188,7 +188,7 @@ class Builder:
 
     def selector(self, sel_id: int) -> list[tuple[int, Expr, Any]]:
         """The select as (sign, predicate, window) parts whose signed counts add up to its width."""
-        sel = self.graph.op(sel_id)
+        sel = self.a.expanded.get(sel_id, self.graph.op(sel_id))
         info = self.a.selects[sel_id]
         local_offsets = [d for d in info.offsets if d > 0] if info.kind == "colocal" else info.offsets
         if info.kind in ("count", "nonlocal") or (local_offsets and info.kind != "finite" and not self.local):
