@@ -31,7 +31,7 @@ def _verdicts(task: str):
     if path is None:
         return None, None
     program = rasp.load(path)
-    return str(path.name), rasp.predict(program, vocab=task_vocabulary(task))
+    return str(path.name), rasp.predict(program, task=task, vocab=task_vocabulary(task))
 
 
 def task_vocabulary(task: str) -> list | None:

@@ -90,7 +90,7 @@ def test_some_paper_tasks_have_programs():
 @pytest.mark.parametrize("task", WITH_PROGRAM)
 def test_predictions_equal_the_paper(task):
     ape, nope = PAPER[task]
-    prediction = rasp.predict(rasp.load(_program(task)), vocab=_vocab(task))
+    prediction = rasp.predict(rasp.load(_program(task)), task=task, vocab=_vocab(task))
     assert prediction.task == task
     assert prediction.crasp_pos.ok == ape, "\n".join(prediction.crasp_pos.reasons)
     assert prediction.crasp.ok == nope, "\n".join(prediction.crasp.reasons)

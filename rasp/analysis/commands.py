@@ -127,11 +127,13 @@ def _pct(x: float) -> str:
 def cmd_predict(args: argparse.Namespace) -> int:
     from ..inputs import split_input
     from .fragments import predict
+    from .tasks import task_of_program
 
     vocab = None if args.vocab is None else split_input(args.vocab, whitespace=True, keep_strings=args.strings)
 
     def analyse(program: Any, output: str | None) -> Any:
-        return predict(program, output, vocab=vocab)
+        task = args.task or task_of_program(Path(program.filename).stem)
+        return predict(program, output, task=task, vocab=vocab)
 
     results, failed = _analyse_all(args.files, analyse, args.output)
     if args.json:
@@ -246,6 +248,10 @@ def register(sub: Any) -> None:
         "be numbers, so a mean of tokens is a mean",
     )
     p.add_argument("--strings", action="store_true", help="keep integer-looking --vocab tokens as strings")
+    p.add_argument(
+        "--task",
+        help="compare with this task of Huang et al.'s table (default: the file's stem, when it is a task id there)",
+    )
     p.add_argument(
         "--witness",
         action="store_true",

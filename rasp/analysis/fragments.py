@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .. import syntax as S
@@ -20,7 +19,7 @@ from ..parser import parse_source
 from .kinds import Finding, KindAnalysis, kind_name
 from .measure import Measure, is_causal_length, measure
 from .rules import CRASP, CRASP_POS, FRAGMENT_TITLES, FRAGMENTS, NOT_A_PROOF, RASP_L, RULES
-from .tasks import PaperResult, impossibility, paper_result, task_of_program
+from .tasks import PaperResult, impossibility, paper_result
 
 
 @dataclass
@@ -314,7 +313,9 @@ def predict(program: Any, output: str | None = None, task: str | None = None, vo
     """The value kinds and the RASP-L, C-RASP and C-RASP[periodic, local] verdicts of a program.
 
     `vocab`: the tokens the input may hold (ints for integer-looking ones, as the CLI reads them); without it
-    tokens may be numbers, so a mean of tokens is a mean."""
+    tokens may be numbers, so a mean of tokens is a mean. `task`: a task id of Huang et al.'s table (e.g.
+    "tomita_4") to compare the verdicts with the paper's predictions; never guessed from the file name here
+    (the command line does that for bundled programs)."""
     out = program._resolve(output)
     analysis = KindAnalysis(program.graph, out, program.causal, vocab)
     m = measure(program, output)
@@ -348,7 +349,6 @@ def predict(program: Any, output: str | None = None, task: str | None = None, vo
             _attach_witness(verdicts[fragment], analysis, program, output, vocab, locator)
     names = {name: i for name, i in program.names.items() if i in analysis.values}
     kinds = {name: analysis.kind(i) for name, i in names.items()}
-    task = task or task_of_program(Path(program.filename).stem)
     paper = paper_result(task) if task else None
     return Prediction(
         file=program.filename,
