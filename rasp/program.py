@@ -43,6 +43,8 @@ class Program:
         self.filename = filename
         self.graph: Graph = lowerer.graph
         self.mode: str = lowerer.mode or "causal"
+        self.mode_span = lowerer.mode_span  # the `@mode` directive, when the file has one
+        self.statements = tuple(lowerer.statements)  # the file's syntax tree, kept for locating findings
         self.sources = lowerer.sources
         self.names: dict[str, int] = {}  # top-level name → op id (s-ops and selectors)
         for name, value in lowerer.bindings.items():

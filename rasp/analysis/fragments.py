@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import syntax as S
-from ..errors import RaspError, Span
-from ..parser import parse_source
+from ..errors import Span
 from .kinds import Finding, KindAnalysis, kind_name
 from .measure import Measure, is_causal_length, measure
 from .rules import CRASP, CRASP_POS, FRAGMENT_TITLES, FRAGMENTS, NOT_A_PROOF, RASP_L, RULES
@@ -126,17 +125,6 @@ class Prediction:
 # ---- building the verdicts -------------------------------------------------------------------------
 
 
-def _mode_span(program: Any) -> Span | None:
-    try:
-        module = parse_source(program.source, program.filename)
-    except RaspError:  # it parsed once already
-        return None
-    for stmt in module.statements:
-        if isinstance(stmt, S.Directive) and stmt.name == "mode":
-            return stmt.span
-    return None
-
-
 class _Locator:
     """file:line:col of ops, and for ops inside a library where the program's own file reaches them."""
 
@@ -145,14 +133,9 @@ class _Locator:
         self.graph = program.graph
         self.needed = needed
         self.assigned: dict[str, Span] = {}  # top-level name → its statement in the program's file
-        try:
-            module = parse_source(program.source, program.filename)
-        except RaspError:  # it parsed once already
-            module = None
-        if module is not None:
-            for stmt in module.statements:
-                if isinstance(stmt, S.Assign):
-                    self.assigned[stmt.name] = stmt.span
+        for stmt in program.statements:
+            if isinstance(stmt, S.Assign):
+                self.assigned[stmt.name] = stmt.span
 
     def where(self, op_id: int) -> tuple[str, str]:
         op = self.graph.op(op_id)
@@ -322,7 +305,7 @@ def predict(program: Any, output: str | None = None, task: str | None = None, vo
     locator = _Locator(program, set(analysis.order))
     violations: list[Violation] = []
     if not program.causal:
-        span = _mode_span(program)
+        span = program.mode_span
         where = str(span) if span is not None else program.filename
         violations.append(
             Violation(-1, "@mode", "mode", "declares bidirectional evaluation", RULES["mode"].text, where)

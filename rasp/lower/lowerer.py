@@ -60,6 +60,8 @@ class Lowerer(BuiltinCalls):
         self.sources: dict[str, str] = {}
         self.loaded: set[str] = set()
         self.mode: str | None = None
+        self.mode_span: Span | None = None  # where the main file declares its mode, if it does
+        self.statements: list[S.Statement] = []  # the main file's syntax tree (every entry's, in the REPL)
         self.output: str | None = None
         self.output_span: Span | None = None
         self.bindings: dict[str, Value] = {}  # the main file's top-level names, in binding order
@@ -86,6 +88,8 @@ class Lowerer(BuiltinCalls):
         with limits.recursion_room():
             for statement in module.statements:
                 self.statement(statement, self.globals, main)
+        if main:
+            self.statements.extend(module.statements)
         if main and self.output is not None and self.output not in self.bindings:
             raise self.error(RaspNameError, f"@output names '{self.output}', which is never bound", self.output_span)
 
@@ -116,7 +120,7 @@ class Lowerer(BuiltinCalls):
                     RaspNameError, f"unknown mode '{stmt.value}'; expected causal or bidirectional", stmt.span
                 )
             if main:
-                self.mode = stmt.value
+                self.mode, self.mode_span = stmt.value, stmt.span
         elif stmt.name == "output":
             if main:
                 self.output, self.output_span = stmt.value, stmt.span
