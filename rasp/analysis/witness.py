@@ -19,8 +19,9 @@ from .. import scalar
 from ..errors import RaspError
 from .crasp_eval import Expr, Witness
 from .domain import Num
-from .kinds import KindAnalysis, _compare
+from .kinds import KindAnalysis
 from .scalar_eval import FnEval
+from .selectors import _compare
 
 TRUE = ("lit", True)
 POSITION = ("lin", ((1, ("count", TRUE, None)),), -1)
