@@ -30,11 +30,11 @@ from fuzzing import Tally, cli_argv, exercise_program, input_cases, program_case
 
 
 def run_subprocess(tally: Tally, argv: list[str], seconds: float) -> None:
-    """`python -m rasp.cli ARGV` for real: a 'Traceback' on stderr is what a user would see."""
+    """`python -m rasp_cli ARGV` for real: a 'Traceback' on stderr is what a user would see."""
     start = time.perf_counter()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "rasp.cli", *argv], capture_output=True, text=True, timeout=seconds + 30, cwd=ROOT
+            [sys.executable, "-m", "rasp_cli", *argv], capture_output=True, text=True, timeout=seconds + 30, cwd=ROOT
         )
     except subprocess.TimeoutExpired:
         tally.record("hang", "subprocess " + " ".join(argv)[:60], repr(argv))

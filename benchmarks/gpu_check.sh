@@ -37,9 +37,9 @@ timeout "$BENCH_SECONDS" python3 benchmarks/compiler.py $BENCH_ARGS --device "$D
 
 echo "== paper profile: $PAPER_TASKS =="
 # shellcheck disable=SC2086
-timeout "$PAPER_SECONDS" python3 -m rasp.cli experiment $PAPER_TASKS --profile paper --pe "$PAPER_PE" $PAPER_ARGS \
+timeout "$PAPER_SECONDS" python3 -m rasp_cli experiment $PAPER_TASKS --profile paper --pe "$PAPER_PE" $PAPER_ARGS \
   --device "$DEVICE" --workers "$PAPER_WORKERS" --out "$PAPER_DIR" 2>&1 | tee "$OUT/paper_log.txt"
-python3 -m rasp.cli report "$PAPER_DIR" > /dev/null 2>&1
+python3 -m rasp_cli report "$PAPER_DIR" > /dev/null 2>&1
 for f in results.jsonl report.md; do  # brought back first, in case the command is cut short after this
   [ -f "$PAPER_DIR/$f" ] && cp "$PAPER_DIR/$f" "$OUT/paper_$f"
 done
@@ -48,6 +48,6 @@ echo "== where the trained models go wrong, and their heads' attention by distan
 # The checkpoints are too big to bring back, so read them here. report.csv and the plot are rebuilt from
 # results.jsonl with `rasp report` on any machine.
 # shellcheck disable=SC2086
-timeout "$ERRORS_SECONDS" python3 -m rasp.cli errors "$PAPER_DIR" $ERRORS_ROWS --heads 2>&1 | tee "$OUT/paper_errors.txt"
+timeout "$ERRORS_SECONDS" python3 -m rasp_cli errors "$PAPER_DIR" $ERRORS_ROWS --heads 2>&1 | tee "$OUT/paper_errors.txt"
 [ -f "$PAPER_DIR/errors_by_position.png" ] && cp "$PAPER_DIR/errors_by_position.png" "$OUT/paper_errors_by_position.png"
 ls -la "$OUT"

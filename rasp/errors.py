@@ -93,3 +93,11 @@ class RaspEvalError(RaspError):
 
 class RaspInputError(RaspError):
     """The input itself is unacceptable (a token outside a vocabulary, too long, empty)."""
+
+
+def report(error: RaspError) -> None:
+    """Print an error as every command does: `file:line:col: message` with the line and a caret when the error
+    has a place, else `error: message` (to stderr, never a traceback)."""
+    import sys
+
+    print(f"error: {error}" if error.span is None else str(error), file=sys.stderr)

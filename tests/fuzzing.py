@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 import rasp
-from rasp.cli import main
+from rasp_cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = sorted((ROOT / "programs").glob("*.rasp"))

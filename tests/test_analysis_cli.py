@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from rasp.cli import main
+from rasp_cli import main
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
 

@@ -8,8 +8,8 @@ import pytest
 import rasp
 from rasp.analysis.crasp_eval import evaluate
 from rasp.analysis.witness import check_witness, sample_vocabs
-from rasp.cli import main
 from rasp.inputs import read_token
+from rasp_cli import main
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
 

@@ -25,7 +25,7 @@ def test_name_error_points_at_source():
 
 
 def test_examples_command_runs_programs_on_their_header_examples(capsys):
-    from rasp.cli import main
+    from rasp_cli import main
 
     assert main(["examples", "programs/reverse.rasp", "programs/sort.rasp"]) == 0
     out = capsys.readouterr().out

@@ -122,7 +122,7 @@ def test_bad_init_is_a_user_error():
 
 
 def test_cli_writes_table_figure_and_json(tmp_path, capsys):
-    from rasp.cli import main
+    from rasp_cli import main
 
     out = tmp_path / "out"
     code = main(

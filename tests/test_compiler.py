@@ -227,7 +227,7 @@ def test_bundled_program_compiles_and_verifies(path):
 
 
 def test_safetensors_round_trip_and_cli(tmp_path, capsys):
-    from rasp.cli import main
+    from rasp_cli import main
 
     path = tmp_path / "hist.safetensors"
     program_path = ROOT / "benchmarks" / "tracr_programs" / "hist.rasp"

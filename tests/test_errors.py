@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import rasp
-from rasp.cli import main
+from rasp_cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 REVERSE = str(ROOT / "programs" / "reverse.rasp")
@@ -219,7 +219,7 @@ def test_cli_reverse(capsys):
 
 def test_cli_reverse_subprocess():
     result = subprocess.run(
-        [sys.executable, "-m", "rasp.cli", "run", REVERSE, "hello"], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "rasp_cli", "run", REVERSE, "hello"], capture_output=True, text=True, cwd=ROOT
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "olleh\n", "")
 
@@ -234,7 +234,7 @@ def test_cli_error_is_file_line_col_and_exit_1(capsys, write):
 
 def test_cli_syntax_error_subprocess_has_no_traceback(write):
     path = write("bad.rasp", "x = (tokens + 1;\n")
-    result = subprocess.run([sys.executable, "-m", "rasp.cli", "run", path, "ab"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "rasp_cli", "run", path, "ab"], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.startswith(f"{path}:1:16: unexpected ';'")
     assert "Traceback" not in result.stderr

@@ -59,5 +59,5 @@ def test_the_cli_in_a_subprocess_prints_no_traceback(tmp_path):
         ["run", str(path), "abc"],
         ["run", str(ROOT / "programs" / "reverse.rasp"), "ab", "--generate", "--stop", ""],
     ):
-        done = subprocess.run([sys.executable, "-m", "rasp.cli", *argv], capture_output=True, text=True, timeout=120)
+        done = subprocess.run([sys.executable, "-m", "rasp_cli", *argv], capture_output=True, text=True, timeout=120)
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr

@@ -131,7 +131,7 @@ def test_a_report_refuses_to_mix_protocols_and_opens_with_the_one_it_judges(tmp_
     ],
 )
 def test_experiment_options_are_checked_before_anything_runs(argv, message, capsys, tmp_path):
-    from rasp.cli import main
+    from rasp_cli import main
 
     assert main(["experiment", "parity", "--out", str(tmp_path), *argv]) == 1
     assert message in capsys.readouterr().err
@@ -139,7 +139,7 @@ def test_experiment_options_are_checked_before_anything_runs(argv, message, caps
 
 
 def test_experiment_trains_and_tests_on_a_directory_in_the_authors_format(tmp_path):
-    from rasp.cli import main
+    from rasp_cli import main
 
     # generated_ds/<lang>/ as the authors ship it: one string per line, targets a chunk per symbol (written by hand
     # here for tomita_2 = (10)*: after each symbol, "may 0 follow" and "may 1 follow", y/n)
@@ -203,7 +203,7 @@ def test_the_authors_selection_rule_stops_and_chooses_as_their_sweep_did():
 
 
 def test_rasp_version_and_a_report_that_prints_its_figures_not_its_tables(tmp_path, capsys):
-    from rasp.cli import main
+    from rasp_cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])

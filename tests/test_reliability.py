@@ -11,8 +11,8 @@ import pytest
 
 import rasp
 from rasp import limits
-from rasp.cli import main
 from rasp.repl import Repl
+from rasp_cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 REVERSE = str(ROOT / "programs" / "reverse.rasp")
@@ -280,7 +280,7 @@ def test_predict_on_a_shift_by_a_huge_constant_answers_at_once():
 
 
 def test_rasp_check_reports_every_file_not_only_the_first_that_fails(tmp_path, capsys):
-    from rasp.cli import main
+    from rasp_cli import main
 
     bad = tmp_path / "bad.rasp"
     bad.write_text("x = ;\n")
@@ -294,7 +294,7 @@ def test_rasp_check_reports_every_file_not_only_the_first_that_fails(tmp_path, c
 def test_a_missing_extra_is_one_line_naming_what_to_install(argv, monkeypatch, capsys, tmp_path):
     import sys
 
-    from rasp.cli import main
+    from rasp_cli import main
 
     for name in [m for m in sys.modules if m == "torch" or m.startswith(("torch.", "experiments.", "compiler."))]:
         monkeypatch.delitem(sys.modules, name)
@@ -305,7 +305,7 @@ def test_a_missing_extra_is_one_line_naming_what_to_install(argv, monkeypatch, c
 
 def test_bundled_programs_are_found_by_name_from_anywhere(tmp_path, monkeypatch, capsys):
     import rasp
-    from rasp.cli import main
+    from rasp_cli import main
 
     monkeypatch.chdir(tmp_path)  # outside the checkout, as after `pip install`
     assert main(["run", "reverse", "hello"]) == 0 and capsys.readouterr().out.strip() == "olleh"

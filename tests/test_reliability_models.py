@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 import compiler  # noqa: E402
 import rasp  # noqa: E402
 from compiler.export import load, save  # noqa: E402
-from rasp.cli import main  # noqa: E402
+from rasp_cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HIST = str(ROOT / "benchmarks" / "tracr_programs" / "hist.rasp")

@@ -1,14 +1,13 @@
-"""`rasp measure`, `rasp predict` and `rasp draw` (registered by rasp/cli.py through `register`)."""
+"""`rasp measure`, `rasp predict` and `rasp draw` (registered by the command line, rasp_cli, through `register`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import RaspError, RaspInputError
+from ..errors import RaspError, RaspInputError, report
 
 MARK = {True: "✓", False: "✗", None: "-"}
 
@@ -20,10 +19,6 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _report(error: RaspError) -> None:
-    print(f"error: {error}" if error.span is None else str(error), file=sys.stderr)
-
-
 def _load_all(files: list[str]) -> tuple[list[tuple[str, Any]], bool]:
     from ..program import Program
 
@@ -32,7 +27,7 @@ def _load_all(files: list[str]) -> tuple[list[tuple[str, Any]], bool]:
         try:
             loaded.append((path, Program.from_file(path)))
         except RaspError as error:
-            _report(error)
+            report(error)
             failed = True
     return loaded, failed
 
@@ -45,7 +40,7 @@ def _analyse_all(paths: list[str], analyse, output: str | None) -> tuple[list, b
         try:
             results.append((path, analyse(program, output)))
         except RaspError as error:
-            _report(error)
+            report(error)
             failed = True
     return results, failed
 

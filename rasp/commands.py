@@ -1,4 +1,4 @@
-"""The `rasp` command line: run, check, repl (and the analysis commands as they arrive).
+"""`rasp run`, `rasp check` and `rasp repl`: the language's own commands (registered by rasp_cli).
 
 Every error a user can cause prints `file:line:col: message` (with the line and a caret) and exits
 with status 1; there is never a traceback.
@@ -7,14 +7,11 @@ with status 1; there is never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import sys
-from collections.abc import Callable
 from typing import Any
 
 from . import display
-from .errors import RaspError
+from .errors import RaspError, report
 from .inputs import read_stop, split_input
 from .program import Program
 
@@ -104,44 +101,7 @@ def cmd_repl(args: argparse.Namespace) -> int:
     return 0
 
 
-# Other packages add subcommands: each of these modules has `register(subparsers)`. Their handlers
-# import heavy dependencies (torch, matplotlib) only when they run.
-COMMAND_MODULES = (
-    "rasp.examples",
-    "rasp.analysis.commands",
-    "compiler.commands",
-    "experiments.commands",
-    "experiments.compare_commands",
-)
-
-
-def _registrars() -> list[Callable[[Any], None]]:
-    registrars = []
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue  # that part of the toolkit is not there (yet)
-            raise
-        registrars.append(module.register)
-    return registrars
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("rasp-toolkit")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "(not installed)"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rasp", description="Write, run and analyse RASP programs.")
-    parser.add_argument("--version", action="version", version=f"rasp-toolkit {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run a program on an input")
     run.add_argument("file")
     _add_input_arguments(run)
@@ -160,57 +120,3 @@ def build_parser() -> argparse.ArgumentParser:
     repl = sub.add_parser("repl", help="interactive session")
     repl.add_argument("--example", default="hello", help="the running example input (default: hello)")
     repl.set_defaults(handler=cmd_repl)
-
-    for register in _registrars():
-        register(sub)
-    return parser
-
-
-def report(error: RaspError) -> None:
-    print(f"error: {error}" if error.span is None else str(error), file=sys.stderr)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    # argparse binds an optional positional before later flags: `run FILE --all hello` leaves `hello` over.
-    if extra and hasattr(args, "input") and args.input is None and len(extra) == 1 and not extra[0].startswith("-"):
-        args.input = extra[0]
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    try:
-        return args.handler(args)
-    except RaspError as error:
-        report(error)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except MemoryError:
-        print("error: out of memory (use shorter inputs, a smaller vocabulary or a smaller max_len)", file=sys.stderr)
-        return 1
-    except RecursionError:  # a pass the limits in rasp.limits do not cover yet
-        print("error: the program is nested too deeply for Python's recursion limit", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        return 0
-    except ImportError as error:  # an optional extra that is not installed: say which, not a traceback
-        extra = _EXTRAS.get((error.name or "").split(".")[0])
-        if extra is None:
-            raise
-        print(f"error: this command needs {error.name}: pip install 'rasp-toolkit[{extra}]'", file=sys.stderr)
-        return 1
-
-
-# The optional dependencies, by module, and the extra that installs each (pyproject.toml).
-_EXTRAS = {
-    "torch": "torch",
-    "safetensors": "torch",
-    "matplotlib": "plot",
-    "ray": "ray",
-    "transformer_lens": "transformer-lens",
-}
-
-
-if __name__ == "__main__":
-    sys.exit(main())

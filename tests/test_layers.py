@@ -1,0 +1,40 @@
+"""The packages point one way: rasp (the language) ← programs, compiler ← experiments ← rasp_cli (the command
+line). A module may import its own package and the layers below, never one beside or above it (docs/architecture.md)."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = {"rasp": 0, "programs": 1, "compiler": 1, "experiments": 2, "rasp_cli": 3}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+            "import_module",
+            "__import__",
+        ):
+            found.append((node.lineno, "<dynamic import>"))
+    return found
+
+
+def test_no_import_points_up_or_sideways():
+    wrong = []
+    for package, layer in LAYERS.items():
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for line, module in _imports(path):
+                top = module.split(".")[0]
+                if module == "<dynamic import>" or (top in LAYERS and top != package and LAYERS[top] >= layer):
+                    wrong.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_check_sees_an_upward_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from experiments import commands\nimport importlib\nimportlib.import_module('compiler')\n")
+    assert [m for _, m in _imports(bad)] == ["experiments", "importlib", "<dynamic import>"]
