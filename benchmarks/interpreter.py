@@ -172,7 +172,7 @@ def best_time(function, repeats: int, budget_s: float = 4.0) -> float:
 
 def lower_bound(program: rasp.Program, batch_size: int, n: int, repeats: int = 3) -> float:
     """Seconds for the program's B × N × N operations alone: a comparison per select, a matmul per aggregate."""
-    ops = program.graph.schedule([program._resolve(None)])
+    ops = program.graph.schedule([program.output_id(None)])
     selects = sum(op.kind == "select" for op in ops)
     reductions = sum(op.kind in ("aggregate", "selector_width") for op in ops)
     rng = np.random.default_rng(0)
@@ -208,7 +208,7 @@ def bench(name, make_input, n, batch_size, reference_samples, repeats, seed=0) -
         "origin": origin,
         "N": n,
         "B": batch_size,
-        "ops": len(program.graph.schedule([program._resolve(None)])),
+        "ops": len(program.graph.schedule([program.output_id(None)])),
         "evaluator_s": evaluator_s,
         "seq_per_s": batch_size / evaluator_s,
         "ref_s_per_seq": reference_s,

@@ -77,7 +77,7 @@ def compile(
     vocab = [check_token(t) for t in vocab]
     if not vocab:
         raise RaspInputError("the vocabulary is empty")
-    output_id = program._resolve(output)
+    output_id = program.output_id(output)
     if program.graph.op(output_id).is_selector:
         raise CompileError(f"the output {output or program.output} is a selector; compile an s-op (aggregate it)")
     compiler = Compiler(program, vocab, max_len, causal, fold_maps=fold_maps)

@@ -89,7 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             report(error)
             failed += 1
             continue
-        ops = len(program.graph.schedule([program._resolve(None)])) if program.output else 0
+        ops = len(program.graph.schedule([program.output_id(None)])) if program.output else 0
         print(f"{path}: ok ({program.mode}, output {program.output}, {ops} ops)")
     return 1 if failed else 0
 

@@ -80,9 +80,10 @@ class Program:
 
     def op(self, name: str | None = None) -> Op:
         """The op a top-level name is bound to (the output when name is None)."""
-        return self.graph.op(self._resolve(name))
+        return self.graph.op(self.output_id(name))
 
-    def _resolve(self, name: str | None) -> int:
+    def output_id(self, name: str | None = None) -> int:
+        """The graph op of a top-level name (the program's output when None), with a clear error for a bad name."""
         if name is not None and not isinstance(name, str):
             raise RaspNameError(f"an output is named by a str, not {type(name).__name__}")
         name = name or self.output
@@ -119,7 +120,7 @@ class Program:
         self, batch: Sequence[Sequence[Any]], outputs: list[str | None], causal: bool | None = None
     ) -> dict[str, list[list]]:
         """Several named outputs over a batch: {name: one list per input}."""
-        return self.evaluate_ops(batch, {name: self._resolve(name) for name in outputs}, causal)
+        return self.evaluate_ops(batch, {name: self.output_id(name) for name in outputs}, causal)
 
     def evaluate_ops(
         self, batch: Sequence[Sequence[Any]], ids: dict[Any, int], causal: bool | None = None
@@ -187,7 +188,7 @@ class Program:
                 f"{output or self.output} is a selector; generation appends an s-op's value, so name one with output="
             )
         sequences = _sequences(prompts)
-        _check_generation_work(sequences, max_new, self.graph.schedule([self._resolve(output)]))
+        _check_generation_work(sequences, max_new, self.graph.schedule([self.output_id(output)]))
         generated: list[list] = [[] for _ in sequences]
         active = [i for i, seq in enumerate(sequences) if seq]
         for _ in range(max_new):

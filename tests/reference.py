@@ -109,7 +109,7 @@ def reference_values(
     """The named s-ops (default: every top-level name) on one input."""
     causal = program.causal if causal is None else causal
     names = list(program.names) if names is None else names
-    ids = {name: program._resolve(name) for name in names}
+    ids = {name: program.output_id(name) for name in names}
     tokens = list(tokens)
     values: dict[int, list] = {}
     for op in program.graph.schedule(list(ids.values())):

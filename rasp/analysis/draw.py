@@ -78,7 +78,7 @@ def draw_program(program: Any, tokens: list, path: str | Path | None = None, out
     if path is not None and Path(path).suffix.lower() not in FORMATS:
         raise RaspInputError(f"cannot write {path}: the picture is written as .png or .svg")
     graph = program.graph
-    out = program._resolve(output)
+    out = program.output_id(output)
     m = measure(program, output)
     shown = tokens[:MAX_POSITIONS]
     layers = m.schedule

@@ -299,7 +299,7 @@ def predict(program: Any, output: str | None = None, task: str | None = None, vo
     tokens may be numbers, so a mean of tokens is a mean. `task`: a task id of Huang et al.'s table (e.g.
     "tomita_4") to compare the verdicts with the paper's predictions; never guessed from the file name here
     (the command line does that for bundled programs)."""
-    out = program._resolve(output)
+    out = program.output_id(output)
     analysis = KindAnalysis(program.graph, out, program.causal, vocab)
     m = measure(program, output)
     locator = _Locator(program, set(analysis.order))
@@ -402,7 +402,7 @@ def _dedupe(violations: list[Violation]) -> list[Violation]:
 
 def kinds_table(program: Any, output: str | None = None) -> list[tuple[str, str, str]]:
     """(name, kind, value form) of every named s-op the output needs, for display."""
-    out = program._resolve(output)
+    out = program.output_id(output)
     analysis = KindAnalysis(program.graph, out, program.causal)
     rows = []
     for name, i in program.names.items():

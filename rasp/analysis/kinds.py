@@ -256,6 +256,6 @@ def infer_kinds(program: Any, output: str | None = None, vocab: Any = None) -> d
         if not ids:
             return {}
     else:
-        ids = [program._resolve(output)]
+        ids = [program.output_id(output)]
     analysis = KindAnalysis(program.graph, ids, program.causal, vocab)
     return {name: analysis.kind(i) for name, i in program.names.items() if i in analysis.values}

@@ -147,7 +147,7 @@ def measure(program: Any, output: str | None = None) -> Measure:
     """Program length and layers × heads of a program (its output, or the named s-op)."""
     graph: Graph = program.graph
     causal = program.causal
-    out = program._resolve(output)
+    out = program.output_id(output)
     stage, ops = schedule(graph, out, causal)
     by_kind = {k: 0 for k in ("map", "zipmap", "select", "aggregate", "selector_width", "length")}
     used_selects: set[int] = set()
