@@ -46,13 +46,15 @@ class Program:
         self.mode_span = lowerer.mode_span  # the `@mode` directive, when the file has one
         self.statements = tuple(lowerer.statements)  # the file's syntax tree, kept for locating findings
         self.sources = lowerer.sources
-        self.names: dict[str, int] = {}  # top-level name → op id (s-ops and selectors)
+        self.names: dict[str, int] = {}  # top-level and qualified names → op id (s-ops and selectors)
         for name, value in lowerer.bindings.items():
             if isinstance(value, Const) and not isinstance(value.value, (list, dict)):
                 value = SOpRef(self.graph.add("constant", value=value.value, vtype="any"))
             if isinstance(value, (SOpRef, SelRef)):
                 self.names[name] = value.id
         self.output: str | None = lowerer.output or (next(reversed(self.names)) if self.names else None)
+        for name, op_id in lowerer.local_names.items():  # names inside the user's functions: `dyck1.n_opens`
+            self.names.setdefault(name, op_id)
         self.last_expression = lowerer.last_expression  # the value of the last bare expression (REPL)
 
     # ---- construction ---------------------------------------------------------------------------

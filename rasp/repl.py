@@ -166,6 +166,10 @@ class Repl:
             for name, value in self.lowerer.bindings.items():
                 kind = "selector" if isinstance(value, SelRef) else "s-op" if isinstance(value, SOpRef) else "value"
                 self.out(f"  {name}: {kind}")
+            for name, op_id in self.lowerer.local_names.items():  # inside the session's functions
+                self.out(f"  {name}: {'selector' if self.lowerer.graph.op(op_id).is_selector else 's-op'}")
+        elif word == ":show" and rest in self.lowerer.local_names:
+            self.show_value(rest, self.lowerer.local_names[rest])
         elif word == ":show" and isinstance(self.lowerer.globals.names.get(rest), (SOpRef, SelRef, Const)):
             value = self.lowerer.bindings.get(rest, self.lowerer.globals.names[rest])  # built-ins too: tokens, indices
             if isinstance(value, (SOpRef, SelRef)):

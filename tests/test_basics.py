@@ -52,3 +52,48 @@ def test_repl_shows_new_sops_and_selectors_and_survives_errors():
     assert lines[-1].splitlines()[-1].split() == ["h", "2", "1", "2"]  # bidirectional now
     assert not is_complete("def f(a) {") and is_complete("def f(a) { return a; }")
     assert not is_complete("x = (1 +") and is_complete("x = 1; # done")
+
+
+FUNCTIONS = """@mode bidirectional;
+def dyck1(t) {
+    up_to_self = select(indices, indices, <=);
+    n_opens = selector_width(select(t, "(", ==) and up_to_self);
+    n_closes = selector_width(select(t, ")", ==) and up_to_self);
+    return n_opens - n_closes;
+}
+balance = dyck1(tokens);
+other = dyck1(tokens == "(");
+"""
+
+
+def test_names_inside_functions_are_qualified(tmp_path, capsys):
+    from rasp_cli import main
+
+    program = rasp.parse(FUNCTIONS)
+    assert program.output == "other"  # the output is still the last top-level name
+    assert program.run(list("(()"), output="dyck1.n_opens") == [1, 2, 2]
+    assert program.run(list("(()"), output="dyck1.n_closes") == [0, 0, 1]
+    assert "dyck1#2.n_opens" in program.sop_names()  # the second inlining, with other arguments
+    assert program.op("dyck1.n_opens").label == "dyck1.n_opens"  # drawings and reasons use the same name
+    assert not any(
+        name.startswith("shift_fill") for name in rasp.parse('load "std"; x = shift_fill(1, tokens, "-");').names
+    )
+    path = tmp_path / "fn.rasp"
+    path.write_text(FUNCTIONS)
+    assert main(["run", str(path), "--output", "dyck1.n_opens", "(()"]) == 0
+    assert capsys.readouterr().out.split() == ["1", "2", "2"]
+    assert main(["run", str(path), "--all", "(()"]) == 0
+    assert "dyck1.n_closes" in capsys.readouterr().out
+
+
+def test_repl_lists_and_shows_names_inside_functions():
+    from rasp.repl import Repl
+
+    lines = []
+    repl = Repl(example="(()", out=lines.append)
+    repl.feed(FUNCTIONS.split("\n", 1)[1])  # the program without its @mode line
+    repl.feed(":names")
+    repl.feed(":show dyck1.n_opens")
+    text = "\n".join(lines)
+    assert "dyck1.n_opens: s-op" in text and "dyck1.up_to_self: selector" in text
+    assert lines[-1].split()[-3:] == ["1", "2", "2"], lines[-3:]

@@ -22,7 +22,6 @@ FORMATS = (".png", ".svg")
 MAX_POSITIONS = 24  # longer examples are cut in the picture (the program still runs on all of it)
 MAX_HEADS = 8  # heads drawn per layer (the rest are listed)
 MAX_MLP_LINES = 16
-SHORT_KIND = {"map": "map", "zipmap": "zip", "select": "sel", "aggregate": "agg", "selector_width": "width"}
 KIND_COLOURS = {
     "tokens": "#bbbbbb",
     "indices": "#bbbbbb",
@@ -215,10 +214,7 @@ def _draw_graph(ax: Any, program: Any, out: int, stage: dict[int, int]) -> None:
     font = 6 if crowd <= 25 else 3
     nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=8, edge_color="#888888", node_size=size)
     nx.draw_networkx_nodes(g, pos, ax=ax, node_color=colours, node_size=size, edgecolors="#555555")
-    labels = {}
-    for i in g.nodes:
-        op = graph.op(i)
-        labels[i] = _short(op.names[0] if op.names else f"{SHORT_KIND.get(op.kind, op.kind)}{op.id}", 12)
+    labels = {i: _short(graph.op(i).label, 12) for i in g.nodes}  # the names the heads' titles use
     nx.draw_networkx_labels(g, pos, labels, ax=ax, font_size=font)
     ax.set_title(
         "s-op graph by sublayer (left to right: embedding, attention 0, MLP 0, attention 1, ...); "

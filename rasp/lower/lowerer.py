@@ -67,6 +67,11 @@ class Lowerer(BuiltinCalls):
         self.bindings: dict[str, Value] = {}  # the main file's top-level names, in binding order
         self.last_expression: Value | None = None
         self.call_stack: list[str] = []
+        # s-ops bound inside the bodies of the user's functions, by qualified name (`dyck1.n_opens`; a function
+        # inlined again with other arguments is `f#2`, one inlined inside another `outer.inner.x`)
+        self.local_names: dict[str, int] = {}
+        self._qualifiers: list[str] = []  # the qualified names of the user's function calls being inlined
+        self._inlined_as: dict[str, int] = {}  # qualified call name → times inlined
         self.depth = 0  # expressions being lowered, one inside another (calls included)
         self.inlined = 0  # function bodies lowered so far
         self._calls: dict[tuple, Value] = {}  # (function, argument values) → its value: calls are pure
@@ -104,6 +109,8 @@ class Lowerer(BuiltinCalls):
                     names = self.graph.op(value.id).names
                     if stmt.name not in names:
                         names.append(stmt.name)
+            elif env is not self.globals and self._qualifiers and isinstance(value, (SOpRef, SelRef)):
+                self.name_local(f"{self._qualifiers[-1]}.{stmt.name}", value.id)
         elif isinstance(stmt, S.FuncDef):
             env.names[stmt.name] = Function(stmt, env)
         elif isinstance(stmt, S.Load):
@@ -451,6 +458,9 @@ class Lowerer(BuiltinCalls):
             )
         scope = Env(parent=function.env, names=dict(zip(function.definition.params, values)))
         self.call_stack.append(name)
+        qualified = self._qualify(function)
+        if qualified:
+            self._qualifiers.append(qualified)
         try:
             for stmt in function.definition.body:
                 self.statement(stmt, scope, main=False)
@@ -461,6 +471,25 @@ class Lowerer(BuiltinCalls):
             raise
         finally:
             self.call_stack.pop()
+            if qualified:
+                self._qualifiers.pop()
+
+    def _qualify(self, function: Function) -> str | None:
+        """The qualified name of a call of one of the user's functions (None for the standard library's, whose
+        insides are not the user's names)."""
+        span = function.definition.span
+        if span is not None and Path(span.file).parent == LIBRARY_DIR:
+            return None
+        base = ".".join([*self._qualifiers[-1:], function.definition.name])
+        self._inlined_as[base] = self._inlined_as.get(base, 0) + 1
+        count = self._inlined_as[base]
+        return base if count == 1 else f"{base}#{count}"
+
+    def name_local(self, qualified: str, op_id: int) -> None:
+        self.local_names.setdefault(qualified, op_id)
+        names = self.graph.op(op_id).names
+        if qualified not in names:
+            names.append(qualified)
 
 
 def _call_key(value: Value) -> object:
