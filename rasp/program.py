@@ -14,6 +14,7 @@ from .errors import RaspEvalError, RaspInputError, RaspNameError, RaspTypeError
 from .evaluate import Evaluation, to_python, token_array
 from .ir import Graph, Op
 from .lower import Const, Lowerer, SelRef, SOpRef
+from .notebook import Trace, program_html
 from .parser import read_source
 
 # Selector elements evaluated at once; larger batches are split into chunks of about this many.
@@ -117,6 +118,19 @@ class Program:
         """Every named s-op and selector on one input."""
         result = self.evaluate([tokens], list(self.names), causal)
         return {name: values[0] for name, values in result.items()}
+
+    def trace(self, tokens: Sequence[Any], causal: bool | None = None) -> Trace:
+        """Every named s-op and selector on one input, shown as tables and grids (in a notebook too)."""
+        tokens = list(tokens)
+        values = self.run_all(tokens, causal=causal)
+        selectors = tuple(name for name in values if self.graph.op(self.names[name]).is_selector)
+        return Trace(tokens, values, selectors)
+
+    def __repr__(self) -> str:
+        return f"<Program {self.filename!r}: {self.mode}, output {self.output!r}, {len(self.names)} named s-ops>"
+
+    def _repr_html_(self) -> str:
+        return program_html(self)
 
     def evaluate(
         self, batch: Sequence[Sequence[Any]], outputs: list[str | None], causal: bool | None = None

@@ -195,7 +195,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_draw(args: argparse.Namespace) -> int:
     from ..inputs import split_input
     from ..program import Program
-    from .draw import FORMATS, draw_program, example_input
+    from .draw import FORMATS, draw_program, example_input, save_figure
 
     program = Program.from_file(args.file)
     if args.tokens is not None and args.input is not None:
@@ -217,7 +217,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
         if figure is None:
             figure = draw_program(program, tokens, out, output=args.output)
         else:
-            figure.savefig(out, dpi=110)
+            save_figure(figure, out)
         print(f"wrote {out}")
     return 0
 

@@ -165,8 +165,16 @@ def draw_program(program: Any, tokens: list, path: str | Path | None = None, out
 
     _draw_graph(fig.add_subplot(outer[1]), program, out, m.stage)
     if path is not None:
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path)
     return fig
+
+
+def save_figure(fig: Any, target: Any, format: str | None = None) -> None:
+    """Save a drawing; an SVG keeps its text as text (searchable, selectable), not as paths."""
+    from matplotlib import rc_context
+
+    with rc_context({"svg.fonttype": "none"}):
+        fig.savefig(target, dpi=110, format=format)
 
 
 def _draw_head(ax: Any, program: Any, op_id: int, values: dict, tokens: list, layer: int, row: int) -> None:
