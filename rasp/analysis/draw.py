@@ -113,25 +113,19 @@ def draw_program(program: Any, tokens: list, path: str | Path | None = None, out
 
     for layer in layers:
         col = layer.index + 1
+        heads = _heads_to_draw(graph, layer.heads, values)
         for row in range(max_heads):
             ax = fig.add_subplot(top[row, col])
-            if row >= len(layer.heads):
+            if row >= len(heads):
                 ax.axis("off")
                 if row == 0:
                     ax.set_title(f"layer {layer.index}: no attention", fontsize=8)
                 continue
-            _draw_head(ax, program, layer.heads[row], values, shown, layer.index, row)
-            if row == max_heads - 1 and len(layer.heads) > max_heads:
-                rest = ", ".join(graph.op(h).label for h in layer.heads[max_heads:])
-                ax.text(
-                    0.5,
-                    -0.35,
-                    _short(f"and {len(layer.heads) - max_heads} more heads: {rest}", 60),
-                    ha="center",
-                    va="top",
-                    fontsize=7,
-                    transform=ax.transAxes,
-                )
+            _draw_head(ax, program, heads[row], values, shown, layer.index, row)
+            if row == max_heads - 1 and len(heads) > max_heads:
+                rest = ", ".join(graph.op(h).label for h in heads[max_heads:])
+                note = _short(f"and {len(heads) - max_heads} more heads: {rest}", 60)
+                ax.set_xlabel(f"{ax.get_xlabel()}\n{note}", fontsize=6)  # in the layout: never clipped
         ax = fig.add_subplot(top[max_heads, col])
         ax.set_xticks([])
         ax.set_yticks([])
@@ -186,8 +180,10 @@ def _draw_head(ax: Any, program: Any, op_id: int, values: dict, tokens: list, la
     matrix = np.array(values[sel_id], dtype=float) if values.get(sel_id) else np.zeros((len(tokens), len(tokens)))
     ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1.3, aspect="equal")
     labels = [_short(show(t), 4) for t in tokens]
-    ax.set_xticks(range(len(tokens)), labels, fontsize=6, rotation=90)
+    upright = all(len(label) <= 1 for label in labels)  # a rotated "(" reads as another glyph
+    ax.set_xticks(range(len(tokens)), labels, fontsize=6, rotation=0 if upright else 90)
     ax.set_yticks(range(len(tokens)), labels, fontsize=6)
+    ax.set_ylabel("query i", fontsize=6)
     ax.tick_params(length=0)
     sel_label = graph.op(sel_id).label
     if op.kind == "aggregate":
@@ -197,8 +193,19 @@ def _draw_head(ax: Any, program: Any, op_id: int, values: dict, tokens: list, la
         what = f"selector_width({sel_label})"
     head = f"layer {layer} head {row}: {op.label}"
     ax.set_title(f"{_short(head, 40)}\n{_short(what, 44)}", fontsize=7)
-    if op_id in values:
-        ax.set_xlabel("→ " + _values_text(values[op_id], 36), fontsize=6)
+    result = f"; values → {_values_text(values[op_id], 30)}" if op_id in values else ""
+    ax.set_xlabel(f"key j{result}", fontsize=6)
+
+
+def _heads_to_draw(graph: Any, heads: list[int], values: dict) -> list[int]:
+    """A layer's heads, those whose selector selects something on the example first (an empty grid says
+    little), in schedule order otherwise."""
+
+    def selects(head: int) -> bool:
+        matrix = values.get(graph.op(head).inputs[0])
+        return bool(matrix) and any(any(row) for row in matrix)
+
+    return sorted(heads, key=lambda head: not selects(head))
 
 
 def _draw_graph(ax: Any, program: Any, out: int, stage: dict[int, int]) -> None:
