@@ -12,6 +12,7 @@ from typing import Any
 
 from . import display
 from .errors import RaspError, report
+from .examples import read_header
 from .inputs import read_stop, split_input
 from .program import Program
 
@@ -50,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     causal = _causal(args)
     if args.generate:
         stop = read_stop(args.stop, args.strings)
+        if stop is None:  # the program's own `# generate: stop .` header
+            stop = read_header(program.source).stop
         new = program.generate(tokens, max_new=args.max_new, stop=stop, output=args.output, causal=causal)
         if args.json:
             print(json.dumps({"prompt": tokens, "generated": new}))
@@ -110,7 +113,7 @@ def register(sub: Any) -> None:
     run.add_argument("--json", action="store_true", help="print JSON")
     run.add_argument("--generate", action="store_true", help="next-token generation from the input as prompt")
     run.add_argument("--max-new", type=int, default=64, help="most tokens to generate (default 64)")
-    run.add_argument("--stop", help="stop after generating this token")
+    run.add_argument("--stop", help="stop after generating this token (default: the header's `# generate: stop X`)")
     run.set_defaults(handler=cmd_run)
 
     check = sub.add_parser("check", help="parse and name-check programs")

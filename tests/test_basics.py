@@ -97,3 +97,11 @@ def test_repl_lists_and_shows_names_inside_functions():
     text = "\n".join(lines)
     assert "dyck1.n_opens: s-op" in text and "dyck1.up_to_self: selector" in text
     assert lines[-1].split()[-3:] == ["1", "2", "2"], lines[-3:]
+
+
+def test_generate_stops_where_the_header_says(capsys):
+    from rasp_cli import main
+
+    # programs/sort.rasp's header: `# generate: stop .`; without it generation would run to --max-new
+    assert main(["run", "sort", "--tokens", "3 1 2 >", "--generate", "--max-new", "20"]) == 0
+    assert capsys.readouterr().out.split() == ["3", "1", "2", ">", "1", "2", "3", "."]
