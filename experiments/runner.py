@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .authors_profile import with_their_grid
 from .profiles import Profile
@@ -234,6 +235,25 @@ def run_jobs(
     default (every run of a shape on a GPU, one at a time on CPU, where stacking does not pay)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _refuse_mixing(jobs, out_dir)
+    todo = _todo(jobs, out_dir, log)
+    progress = _Progress(out_dir, len(todo), log)
+    if not todo:
+        return []
+    members = ensemble if ensemble is not None else default_members(device)
+    units = [[job] for job in todo] if members == 1 else _by_task(todo)  # what one worker call trains
+    if backend == "ray":
+        _run_ray(todo, out_dir, device, progress.record)
+    else:
+        _run_local(units, str(out_dir), device, workers, members, progress.unit_done)
+    if progress.failures:
+        from rasp.errors import RaspError
+
+        raise RaspError(f"{len(progress.failures)} job(s) failed:\n  " + "\n  ".join(progress.failures))
+    return progress.results
+
+
+def _todo(jobs: list[Job], out_dir: Path, log: Callable[[str], None]) -> list[Job]:
+    """The jobs not recorded yet (a resumed run says how many were), noting recorded ones of other lengths."""
     done = finished_jobs(out_dir)
     todo = [j for j in jobs if j.key not in done]
     if len(todo) < len(jobs):
@@ -244,73 +264,73 @@ def run_jobs(
             f"note: {len(other)} recorded job(s) ran on other input lengths than this profile gives them (e.g. "
             f"{other[0]}); they are kept, and the report shows them as rows of their own. Use another --out to rerun."
         )
-    started = time.perf_counter()
-    results: list[RunRecord] = []
+    return todo
 
-    def record(job: Job, outputs: list[dict], finished: int) -> None:
+
+class _Progress:
+    """Appends each finished job's records to results.jsonl at once (an interrupted run loses nothing finished)
+    and logs a line per job with the time elapsed and an estimate of what is left; failed jobs are not recorded,
+    so a rerun retries them."""
+
+    def __init__(self, out_dir: Path, total: int, log: Callable[[str], None]):
+        self.out_dir, self.total, self.log = out_dir, total, log
+        self.started = time.perf_counter()
+        self.finished = 0
+        self.results: list[RunRecord] = []
+        self.failures: list[str] = []
+
+    def record(self, job: Job, outputs: list[dict], finished: int) -> None:
         records = [RunRecord.from_json(output | job.stamp) for output in outputs]
-        append_records(out_dir, records)
-        results.extend(records)
+        append_records(self.out_dir, records)
+        self.results.extend(records)
         final = records[-1]
         bins = " ".join(f"{b.accuracy * 100:5.1f}" for b in final.bins)
-        elapsed = time.perf_counter() - started
-        eta = elapsed / finished * (len(todo) - finished)
-        log(
-            f"[{finished}/{len(todo)}] {job.task:<26} {job.pe:<4} seed {job.seed}: "
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / finished * (self.total - finished)
+        self.log(
+            f"[{finished}/{self.total}] {job.task:<26} {job.pe:<4} seed {job.seed}: "
             f"train {final.train_accuracy * 100:5.1f}%  bins {bins}  "
             f"({final.steps} steps, {final.seconds:.0f}s; elapsed {elapsed / 60:.1f} min, eta {eta / 60:.1f} min)"
         )
 
-    failures: list[str] = []
-
-    def failed(job: Job, error: BaseException) -> None:
-        failures.append(f"{job.key}: {type(error).__name__}: {error}")
-        log(f"job {job.key} failed ({type(error).__name__}: {error}); not recorded, so a rerun retries it")
-
-    if not todo:
-        return results
-    members = ensemble if ensemble is not None else default_members(device)
-    units = [[job] for job in todo] if members == 1 else _by_task(todo)  # what one worker call trains
-    finished = 0
-
-    def done_unit(unit: list[Job], outcome) -> None:
-        nonlocal finished
+    def unit_done(self, unit: list[Job], outcome: Any) -> None:
         if isinstance(outcome, BaseException):  # one bad job must not lose the others
             for job in unit:
-                failed(job, outcome)
+                self.failures.append(f"{job.key}: {type(outcome).__name__}: {outcome}")
+                self.log(
+                    f"job {job.key} failed ({type(outcome).__name__}: {outcome}); not recorded, so a rerun retries it"
+                )
             return
         for job, records in outcome:
-            finished += 1
-            record(job, records, finished)
+            self.finished += 1
+            self.record(job, records, self.finished)
 
-    if backend == "ray":
-        _run_ray(todo, out_dir, device, record)
-    elif workers <= 1:
+
+def _run_local(
+    units: list[list[Job]], out_dir: str, device: str, workers: int, members: int, done: Callable[..., None]
+) -> None:
+    """Each unit in this process (workers ≤ 1, all cores to it) or in a pool of single-threaded workers."""
+    if workers <= 1:
         for unit in units:
             try:
-                outcome = execute_unit(unit, str(out_dir), device, max(1, os.cpu_count() or 1), members)
+                outcome = execute_unit(unit, out_dir, device, max(1, os.cpu_count() or 1), members)
             except Exception as error:  # noqa: BLE001 - one failed run is recorded; the others go on
                 outcome = error
-            done_unit(unit, outcome)
-    else:
-        # CUDA cannot be used in a forked child of a process that touched it: start GPU workers fresh.
-        context = multiprocessing.get_context("spawn") if device.startswith("cuda") else None
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = {pool.submit(execute_unit, unit, str(out_dir), device, 1, members): unit for unit in units}
-            while pending:
-                complete, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in complete:
-                    unit = pending.pop(future)
-                    try:
-                        outcome = future.result()
-                    except Exception as error:  # noqa: BLE001 - one failed run is recorded; the others go on
-                        outcome = error
-                    done_unit(unit, outcome)
-    if failures:
-        from rasp.errors import RaspError
-
-        raise RaspError(f"{len(failures)} job(s) failed:\n  " + "\n  ".join(failures))
-    return results
+            done(unit, outcome)
+        return
+    # CUDA cannot be used in a forked child of a process that touched it: start GPU workers fresh.
+    context = multiprocessing.get_context("spawn") if device.startswith("cuda") else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending = {pool.submit(execute_unit, unit, out_dir, device, 1, members): unit for unit in units}
+        while pending:
+            complete, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in complete:
+                unit = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as error:  # noqa: BLE001 - one failed run is recorded; the others go on
+                    outcome = error
+                done(unit, outcome)
 
 
 def _refuse_mixing(jobs: list[Job], out_dir: Path) -> None:
