@@ -101,16 +101,7 @@ def draw_program(program: Any, tokens: list, path: str | Path | None = None, out
     title = f"{Path(program.filename).name}  ({program.mode}; output {output or program.output})"
     fig.suptitle(f"{title}\n{m.summary()}\ninput: {_values_text(shown, 80)}", fontsize=10)
 
-    # the embedding column
-    ax = fig.add_subplot(top[:, 0])
-    ax.axis("off")
-    ax.set_title("embedding", fontsize=9)
-    lines = [f"{kind + ':':9}{_values_text(values[i], 30)}" for kind, i in inputs.items()]
-    for op in graph.schedule([out]):
-        if op.kind == "constant":
-            lines.append(f"{op.label} = {show(op.value)}")
-    ax.text(0.02, 0.98, "\n".join(lines), va="top", ha="left", family="monospace", fontsize=7, transform=ax.transAxes)
-
+    _draw_embedding(fig.add_subplot(top[:, 0]), graph, out, inputs, values)
     for layer in layers:
         col = layer.index + 1
         heads = _heads_to_draw(graph, layer.heads, values)
@@ -126,41 +117,57 @@ def draw_program(program: Any, tokens: list, path: str | Path | None = None, out
                 rest = ", ".join(graph.op(h).label for h in heads[max_heads:])
                 note = _short(f"and {len(heads) - max_heads} more heads: {rest}", 60)
                 ax.set_xlabel(f"{ax.get_xlabel()}\n{note}", fontsize=6)  # in the layout: never clipped
-        ax = fig.add_subplot(top[max_heads, col])
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for spine in ax.spines.values():
-            spine.set_color("#5a9e5a")
-        ax.set_title(f"layer {layer.index}: MLP", fontsize=8)
-        lines = []
-        with_values = len(layer.mlp) <= MAX_MLP_LINES // 2
-        for op_id in layer.mlp:
-            op = graph.op(op_id)
-            if op.kind == "selector_width":
-                lines.append(f"{op.label}: count of selected keys")
-            elif is_causal_length(graph, op, program.causal):
-                lines.append(f"{op.label} = indices + 1")
-            else:
-                lines.append(_short(_describe(graph, op_id), 44))
-            if with_values and op_id in values:
-                lines.append("  → " + _values_text(values[op_id], 38))
-        if len(lines) > MAX_MLP_LINES:
-            lines = lines[: MAX_MLP_LINES - 1] + [f"… and {len(lines) - MAX_MLP_LINES + 1} more"]
-        ax.text(
-            0.03,
-            0.97,
-            "\n".join(lines) or "(empty)",
-            va="top",
-            ha="left",
-            family="monospace",
-            fontsize=6,
-            transform=ax.transAxes,
-        )
+        _draw_mlp(fig.add_subplot(top[max_heads, col]), program, layer, values)
 
     _draw_graph(fig.add_subplot(outer[1]), program, out, m.stage)
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def _draw_embedding(ax: Any, graph: Any, out: int, inputs: dict, values: dict) -> None:
+    """The first column: the input s-ops' values and the constants the program uses."""
+    ax.axis("off")
+    ax.set_title("embedding", fontsize=9)
+    lines = [f"{kind + ':':9}{_values_text(values[i], 30)}" for kind, i in inputs.items()]
+    for op in graph.schedule([out]):
+        if op.kind == "constant":
+            lines.append(f"{op.label} = {show(op.value)}")
+    ax.text(0.02, 0.98, "\n".join(lines), va="top", ha="left", family="monospace", fontsize=7, transform=ax.transAxes)
+
+
+def _draw_mlp(ax: Any, program: Any, layer: Any, values: dict) -> None:
+    """A layer's MLP box: each op it computes, with its values when there are few."""
+    graph = program.graph
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_color("#5a9e5a")
+    ax.set_title(f"layer {layer.index}: MLP", fontsize=8)
+    lines = []
+    with_values = len(layer.mlp) <= MAX_MLP_LINES // 2
+    for op_id in layer.mlp:
+        op = graph.op(op_id)
+        if op.kind == "selector_width":
+            lines.append(f"{op.label}: count of selected keys")
+        elif is_causal_length(graph, op, program.causal):
+            lines.append(f"{op.label} = indices + 1")
+        else:
+            lines.append(_short(_describe(graph, op_id), 44))
+        if with_values and op_id in values:
+            lines.append("  → " + _values_text(values[op_id], 38))
+    if len(lines) > MAX_MLP_LINES:
+        lines = lines[: MAX_MLP_LINES - 1] + [f"… and {len(lines) - MAX_MLP_LINES + 1} more"]
+    ax.text(
+        0.03,
+        0.97,
+        "\n".join(lines) or "(empty)",
+        va="top",
+        ha="left",
+        family="monospace",
+        fontsize=6,
+        transform=ax.transAxes,
+    )
 
 
 def save_figure(fig: Any, target: Any, format: str | None = None) -> None:
