@@ -39,7 +39,7 @@ def _mode(args: argparse.Namespace) -> bool | None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file")
     p.add_argument("--vocab", required=True, help='the input tokens, e.g. "a b c" (or "abc": one per character)')
-    p.add_argument("--max-len", type=int, default=16, help="longest input (default 16)")
+    p.add_argument("--max-len", type=int, nargs="+", default=[16], help="longest input (default 16)")
     p.add_argument("--output", help="which named s-op to compile (default: the program's output)")
     p.add_argument("--strings", action="store_true", help="keep integer-looking tokens as strings")
     mode = p.add_mutually_exclusive_group()
@@ -60,13 +60,19 @@ def _compile(args: argparse.Namespace):
     model = compile(
         program,
         vocab=_vocab(args),
-        max_len=args.max_len,
+        max_len=_max_len(args),
         causal=_mode(args),
         output=args.output,
         device=args.device,
         dtype=torch.float32 if args.float32 else None,
     )
     return program, model
+
+
+def _max_len(args: argparse.Namespace) -> int:
+    if len(args.max_len) != 1:
+        raise RaspInputError(f"give one --max-len (several only with compile --scaling), got {args.max_len}")
+    return args.max_len[0]
 
 
 def _summary(model) -> str:
@@ -78,6 +84,8 @@ def _summary(model) -> str:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    if args.scaling:
+        return cmd_scaling(args)
     import time
 
     from .export import check_output_path, save
@@ -93,6 +101,29 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scaling(args: argparse.Namespace) -> int:
+    """The construction at each --max-len: parameters and width per component, with growth exponents, and a plot."""
+    from pathlib import Path
+
+    import rasp
+
+    from .api import compile
+    from .scaling import format_table, measure_growth, plot_table
+
+    program = rasp.load(args.file)
+    vocab = _vocab(args)
+
+    def build(max_len: int) -> Any:
+        return compile(program, vocab=vocab, max_len=max_len, causal=_mode(args), output=args.output)
+
+    table = measure_growth(program, vocab, args.max_len, build=build)
+    print(format_table(table))
+    path = args.plot or f"{Path(args.file).stem}_scaling.png"
+    plot_table(table, path)
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from .api import verify
 
@@ -105,7 +136,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"{args.file}: {_summary(model)}")
     rate = "no inputs compared" if not result.n else f"agreement {float(result):.4f} ({result.agreed}/{result.n})"
     print(
-        f"{rate} on {result.n} of {result.total} inputs of length 1..{args.max_len} ({result.checked_share:.0%} "
+        f"{rate} on {result.n} of {result.total} inputs of length 1..{_max_len(args)} ({result.checked_share:.0%} "
         f"compared); not compared: {result.skipped} where the interpreter fails, {result.outside} outside the "
         "retrieval domain"
     )
@@ -160,6 +191,12 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("compile", help="compile a program to transformer weights (safetensors + JSON)")
     _common(p)
     p.add_argument("-o", help="output file (default FILE.safetensors)")
+    p.add_argument(
+        "--scaling",
+        action="store_true",
+        help="compile at each --max-len (e.g. --max-len 16 32 64 128) and print how each component grows",
+    )
+    p.add_argument("--plot", help="with --scaling: the PNG to write (default FILE-stem_scaling.png)")
     p.set_defaults(handler=cmd_compile)
 
     p = subparsers.add_parser("verify", help="compile, then compare the model with the interpreter")
