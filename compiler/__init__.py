@@ -15,8 +15,11 @@ from typing import Any
 
 from .api import Agreement, compile, verify
 from .errors import CompileError
+from .limit import LimitModel, compile_limit
 
 __all__ = [
+    "LimitModel",
+    "compile_limit",
     "Agreement",
     "CausalTransformer",
     "CompileError",

@@ -86,6 +86,8 @@ def _summary(model) -> str:
 def cmd_compile(args: argparse.Namespace) -> int:
     if args.scaling:
         return cmd_scaling(args)
+    if args.limit:
+        return cmd_limit(args)
     import time
 
     from .export import check_output_path, save
@@ -97,6 +99,22 @@ def cmd_compile(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     sidecar = save(model, out)
     print(f"{args.file}: compiled in {elapsed:.2f} s: {_summary(model)}")
+    print(f"wrote {out} and {sidecar}")
+    return 0
+
+
+def cmd_limit(args: argparse.Namespace) -> int:
+    """The limit construction: one NoPE model for every input length up to its stated bound."""
+    import rasp
+
+    from .export import check_output_path, save
+    from .limit import compile_limit
+
+    out = args.o or args.file.rsplit(".", 1)[0] + ".limit.safetensors"
+    check_output_path(out)
+    limit = compile_limit(rasp.load(args.file), _vocab(args), output=args.output)
+    sidecar = save(limit.model, out)
+    print(f"{args.file}: limit construction: {_summary(limit.model)}; exact on inputs up to {limit.bound} tokens")
     print(f"wrote {out} and {sidecar}")
     return 0
 
@@ -197,6 +215,11 @@ def register(subparsers: Any) -> None:
         help="compile at each --max-len (e.g. --max-len 16 32 64 128) and print how each component grows",
     )
     p.add_argument("--plot", help="with --scaling: the PNG to write (default FILE-stem_scaling.png)")
+    p.add_argument(
+        "--limit",
+        action="store_true",
+        help="the limit construction of a C-RASP program: one NoPE model for every length up to its bound",
+    )
     p.set_defaults(handler=cmd_compile)
 
     p = subparsers.add_parser("verify", help="compile, then compare the model with the interpreter")

@@ -1,0 +1,100 @@
+"""The limit construction (compiler/limit.py): one NoPE model per C-RASP program, the same at every length."""
+
+import random
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import rasp  # noqa: E402
+from compiler import CompileError, compile_limit  # noqa: E402
+from compiler.limit import build_limit  # noqa: E402
+from rasp.analysis.crasp_eval import evaluate  # noqa: E402
+from rasp_cli import main  # noqa: E402
+
+PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
+DYCK = list("()")
+# every bundled program with a C-RASP ✓ that the construction covers, with its tokens
+BUILT = {
+    "binary_majority": [0, 1],
+    "majority": list("abcd"),
+    "tomita_1": [0, 1],
+    "tomita_2": [0, 1],
+    "tomita_7": [0, 1],
+    "dyck_2": DYCK,
+    "dyck_3": DYCK,
+    "dyck_4": DYCK,
+    "dyck_12": list("()[]"),
+    "ab_d_bc": list("abcd"),
+}
+# C-RASP ✓ programs it refuses for now, each with the reason (a count whose predicate reads the query's value)
+NOT_YET = {"abcde_star": list("abcde"), "sort": [0, 1, 2, ">", "."], "zhou_sort": [0, 1, 2, "<bos>", "<sep>", "<eos>"]}
+
+
+def _inputs(vocab, length, rng, n=60):
+    """Random strings, and strings built to sit near the decisions (balanced brackets, near-ties)."""
+    inputs = [[rng.choice(vocab) for _ in range(length)] for _ in range(n)]
+    if vocab == DYCK:
+        for _ in range(n // 2):
+            depth, s = 0, []
+            for _ in range(length):
+                s.append("(" if depth == 0 or (rng.random() < 0.5 and depth < 3) else ")")
+                depth += 1 if s[-1] == "(" else -1
+            inputs.append(s)
+    if vocab == [0, 1]:
+        inputs += [rng.sample([1, 0] * (length // 2) + [1] * (length % 2), length) for _ in range(n // 2)]
+    return inputs
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_one_model_agrees_with_the_interpreter_at_every_length(name):
+    program, vocab = rasp.load(name), BUILT[name]
+    limit = compile_limit(program, vocab)
+    assert limit.model.cfg.pos_encoding == "nope" and limit.model.pos_emb is None  # nothing sized by a length
+    rng = random.Random(7)
+    for length in (16, 64):
+        inputs = _inputs(vocab, length, rng)
+        assert limit.run_batch(inputs) == program.run_batch(inputs), (name, length)
+
+
+def test_the_stated_bound_holds_in_float32_and_float64_at_1024():
+    program = rasp.load("binary_majority")
+    limit = compile_limit(program, [0, 1])
+    assert limit.bound == 4095
+    tie_breakers = [[1, 0] * 512, [0, 1] * 511 + [1, 1], [1] * 1024]
+    for dtype in (torch.float64, torch.float32):
+        model = build_limit(limit.witness, [0, 1], dtype=dtype)
+        assert model.run_batch(tie_breakers) == [evaluate(limit.witness, t) for t in tie_breakers], dtype
+
+
+def test_past_its_bound_a_small_construction_fails_as_stated():
+    # with a bound of 6 the step's slope only resolves counts one apart up to 6 tokens: a near-tie at 40 is lost
+    program = rasp.load("binary_majority")
+    small = build_limit(compile_limit(program, [0, 1]).witness, [0, 1], bound=6)
+    near_tie = [[0, 1] * 20 + [1]]
+    assert small.run_batch([[0, 1, 1]]) == program.run_batch([[0, 1, 1]])
+    with pytest.raises(rasp.RaspError, match="compiled for max_len 6"):
+        small.run_batch(near_tie)  # the model refuses inputs past its bound
+    small.model.spec.max_len = 100  # forced past it, the step is too shallow to resolve one count of difference
+    assert small.run_batch(near_tie) != program.run_batch(near_tie)
+
+
+@pytest.mark.parametrize("name", ["hist", "reverse"])
+def test_programs_outside_c_rasp_are_refused_with_the_analysis_reasons(name):
+    with pytest.raises(CompileError, match=r"no C-RASP ✓:\n  .*\.rasp:\d+:\d+: "):
+        compile_limit(rasp.load(name), list("abc"))
+
+
+@pytest.mark.parametrize("name", sorted(NOT_YET))
+def test_counts_that_read_the_query_are_refused_for_now(name):
+    with pytest.raises(CompileError, match="reads the query position"):
+        compile_limit(rasp.load(name), NOT_YET[name])
+
+
+def test_the_command_writes_the_limit_model(tmp_path, capsys):
+    out = tmp_path / "bm.safetensors"
+    assert main(["compile", "--limit", str(PROGRAMS / "binary_majority.rasp"), "--vocab", "0 1", "-o", str(out)]) == 0
+    assert "exact on inputs up to 4095 tokens" in capsys.readouterr().out
+    assert main(["run-compiled", str(out), "--tokens", "1 0 0 1 1"]) == 0
+    assert capsys.readouterr().out.split() == ["1", "0", "0", "0", "1"]
