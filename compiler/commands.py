@@ -126,6 +126,7 @@ def cmd_scaling(args: argparse.Namespace) -> int:
     import rasp
 
     from .api import compile
+    from .limit import compile_limit
     from .scaling import format_table, measure_growth, plot_table
 
     program = rasp.load(args.file)
@@ -134,7 +135,12 @@ def cmd_scaling(args: argparse.Namespace) -> int:
     def build(max_len: int) -> Any:
         return compile(program, vocab=vocab, max_len=max_len, causal=_mode(args), output=args.output)
 
-    table = measure_growth(program, vocab, args.max_len, build=build)
+    try:  # the length-independent construction, where the program has one
+        limit_model = compile_limit(program, vocab, output=args.output).model
+    except RaspError:
+        limit_model = None
+    limit = (lambda: limit_model) if limit_model is not None else None
+    table = measure_growth(program, vocab, args.max_len, build=build, limit=limit)
     print(format_table(table))
     path = args.plot or f"{Path(args.file).stem}_scaling.png"
     plot_table(table, path)

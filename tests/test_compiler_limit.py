@@ -25,7 +25,7 @@ BUILT = {
     "dyck_2": DYCK,
     "dyck_3": DYCK,
     "dyck_4": DYCK,
-    "dyck_12": list("()[]"),
+    "dyck_12": DYCK,
     "ab_d_bc": list("abcd"),
 }
 # C-RASP ✓ programs it refuses for now, each with the reason (a count whose predicate reads the query's value)

@@ -44,6 +44,7 @@ def test_the_command_prints_the_table_and_writes_the_plot(tmp_path, capsys):
     assert main([*argv, "32", "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     assert "positional embedding" in out and "exponent" in out and "total" in out
+    assert "limit construction" in out  # binary_majority has one: the same size at every length
     assert plot.stat().st_size > 1000
 
 

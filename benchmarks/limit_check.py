@@ -1,0 +1,73 @@
+"""The limit construction against the interpreter at lengths 16, 64, 256 and 1,024, and at its stated bound.
+
+    python benchmarks/limit_check.py [--inputs 1000] [--long-inputs 100] [--programs binary_majority dyck_2 ...]
+
+One model per program (its size printed once: it does not depend on the length); at each length, random inputs
+over the program's tokens plus inputs built to sit near its decisions (tests/test_compiler_limit.py). At the bound
+(4,095 tokens) the reference is the witness evaluator (rasp/analysis/crasp_eval.py; the interpreter's selector
+limit stops short of it), which the analysis checked against the program; also wherever that limit refuses an input
+(majority at 1,024).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path[0] = str(
+    Path(__file__).resolve().parent.parent / "tests"
+)  # not benchmarks/: its compiler.py would shadow the package
+
+from test_compiler_limit import BUILT, _inputs  # noqa: E402
+
+import rasp  # noqa: E402
+from compiler import compile_limit  # noqa: E402
+from compiler.limit import build_limit  # noqa: E402
+from rasp.analysis.crasp_eval import evaluate  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", type=int, default=1000, help="inputs per length up to 256 (default 1000)")
+    parser.add_argument("--long-inputs", type=int, default=100, help="inputs at 1,024 (default 100)")
+    parser.add_argument("--programs", nargs="+", default=sorted(BUILT), choices=sorted(BUILT))
+    args = parser.parse_args()
+    print(
+        f"{'program':<16} {'params':>10} {'layers':>6}  {'16':>9} {'64':>9} {'256':>9} {'1024':>9}  bound f64/f32  seconds"
+    )
+    for name in args.programs:
+        start = time.perf_counter()
+        program, vocab = rasp.load(name), BUILT[name]
+        limit = compile_limit(program, vocab)
+        rng = random.Random(0)
+        cells = []
+        for length in (16, 64, 256, 1024):
+            n = args.inputs if length <= 256 else args.long_inputs
+            inputs = _inputs(vocab, length, rng, n=max(2, n * 2 // 3))[:n]
+            try:
+                expected = program.run_batch(inputs)
+            except rasp.RaspError:  # past the interpreter's selector limit (majority at 1,024): the witness
+                expected = [evaluate(limit.witness, t) for t in inputs]
+            agree = sum(g == e for g, e in zip(limit.run_batch(inputs), expected))
+            cells.append(f"{agree}/{len(inputs)}")
+        at_bound = _inputs(vocab, limit.bound, rng, n=2)[:2]
+        expected = [evaluate(limit.witness, t) for t in at_bound]
+        bound = []
+        for dtype in (torch.float64, torch.float32):
+            model = build_limit(limit.witness, vocab, dtype=dtype)
+            bound.append(f"{sum(g == e for g, e in zip(model.run_batch(at_bound), expected))}/2")
+        print(
+            f"{name:<16} {limit.parameters:>10,} {limit.model.cfg.n_layers:>6}  "
+            + " ".join(f"{c:>9}" for c in cells)
+            + f"  {' '.join(bound):>13}  {time.perf_counter() - start:7.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
