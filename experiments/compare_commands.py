@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from rasp.errors import RaspInputError
@@ -34,7 +35,11 @@ def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     program = rasp.load(args.file)
     vocab = _vocab(args)
-    model = compiler.compile(program, vocab, args.max_len, device=args.device)
+    if args.limit:  # the construction the theory predicts: the same NoPE model at every length
+        model = compiler.compile_limit(program, vocab).model.to(args.device or "cpu")
+        model.spec = replace(model.spec, max_len=args.max_len)  # trained and compared on --max-len, not its bound
+    else:
+        model = compiler.compile(program, vocab, args.max_len, device=args.device)
     cfg = model.cfg
     print(
         f"{Path(args.file).name}: compiled to {cfg.n_layers} layers, heads {cfg.heads()}, head sizes {cfg.head_dims()}, "
@@ -107,6 +112,11 @@ def register(sub) -> None:
     p.add_argument("--vocab", required=True, help='the input tokens, e.g. "a b c" (or "abc": one per character)')
     p.add_argument("--strings", action="store_true", help="keep integer-looking tokens as strings")
     p.add_argument("--max-len", type=int, default=8, help="longest input (default 8)")
+    p.add_argument(
+        "--limit",
+        action="store_true",
+        help="compare with the limit construction (a C-RASP program's NoPE model for every length) instead",
+    )
     p.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
     p.add_argument("--init", default="random", help="random (fresh weights) or compiled (fine-tune the compiled ones)")
     p.add_argument("--seed", type=int, default=0)
