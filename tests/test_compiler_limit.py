@@ -98,3 +98,12 @@ def test_the_command_writes_the_limit_model(tmp_path, capsys):
     assert "exact on inputs up to 4095 tokens" in capsys.readouterr().out
     assert main(["run-compiled", str(out), "--tokens", "1 0 0 1 1"]) == 0
     assert capsys.readouterr().out.split() == ["1", "0", "0", "0", "1"]
+
+
+def test_trained_vs_compiled_takes_the_limit_construction(tmp_path, capsys):
+    argv = ["trained-vs-compiled", str(PROGRAMS / "binary_majority.rasp"), "--vocab", "0 1", "--limit"]
+    argv += ["--max-len", "6", "--steps", "20", "--init", "random", "--compare-inputs", "20", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "heads [1, 0, 1, 0, 1, 0, 0]" in out  # the construction's architecture is the one trained
+    assert "#[Q_1(j)] / (i+2)" in out  # each of its heads, compared with the trained ones
