@@ -40,12 +40,13 @@ def check_device(device: Any) -> Any:
 def compile(
     program: Program,
     vocab: Iterable[Any],
-    max_len: int,
+    max_len: int | None = None,
     causal: bool | None = None,
     output: str | None = None,
     device: Any = None,
     dtype: Any = None,
     fold_maps: bool = True,
+    limit: bool = False,
 ):
     """Compile a program to a `CausalTransformer` that gives the interpreter's values.
 
@@ -61,6 +62,9 @@ def compile(
     (≥ 1/(16(N + 1)) for counts), far above the attention error. Compiled weights are float64 by default;
     float32 works for most programs (see docs/compiler.md).
 
+    `limit=True`: the limit construction instead (compiler/limit.py): for a C-RASP program, one NoPE model for
+    every input length up to its stated bound (`max_len`, if given, is that bound; default 4,095).
+
     Raises `CompileError` (a `RaspError`) naming the s-op and its source position when it cannot compile.
     """
 
@@ -68,6 +72,13 @@ def compile(
 
     if not isinstance(program, Program):
         raise CompileError(f"compile() needs a rasp Program (rasp.parse / rasp.load), got {type(program).__name__}")
+    if limit:
+        from .limit import DEFAULT_BOUND, compile_limit
+
+        construction = compile_limit(program, [check_token(t) for t in vocab], max_len or DEFAULT_BOUND, output)
+        return construction.model.to(
+            device=check_device(device), dtype=dtype or construction.model.tok_emb.weight.dtype
+        )
     if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
         raise RaspInputError(f"max_len must be a whole number ≥ 1, got {max_len!r}")
     device = check_device(device)

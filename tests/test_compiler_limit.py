@@ -107,3 +107,13 @@ def test_trained_vs_compiled_takes_the_limit_construction(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "heads [1, 0, 1, 0, 1, 0, 0]" in out  # the construction's architecture is the one trained
     assert "#[Q_1(j)] / (i+2)" in out  # each of its heads, compared with the trained ones
+
+
+def test_compile_with_limit_gives_the_same_size_whatever_the_bound():
+    from compiler import compile
+
+    program = rasp.load("tomita_2")
+    small, large = compile(program, [0, 1], max_len=100, limit=True), compile(program, [0, 1], limit=True)
+    assert (small.spec.max_len, large.spec.max_len) == (100, 4095)
+    assert sum(p.numel() for p in small.parameters()) == sum(p.numel() for p in large.parameters())
+    assert large.run([1, 0, 1, 0, 1]) == program.run([1, 0, 1, 0, 1])
