@@ -27,6 +27,8 @@ MAX_NESTING = _setting("MAX_NESTING", 200)
 # Function calls inlined while lowering one program (a chain of functions that each call the next twice
 # would otherwise inline 2^n bodies).
 MAX_INLINED_CALLS = _setting("MAX_INLINED_CALLS", 20_000)
+# Items of the lists, dicts and loops built while lowering one program (`range(10**9)`, nested loops).
+MAX_UNROLLED = _setting("MAX_UNROLLED", 1_000_000)
 # Characters of program text (the parser takes about 0.1 ms per token).
 MAX_SOURCE_CHARS = _setting("MAX_SOURCE_CHARS", 200_000)
 # Characters of a string built while lowering a program (`'ab' * 9999999999`).

@@ -32,7 +32,7 @@ _TERMINAL_WORDS = {
 }
 _EXPRESSION_START = {"NAME", "NUMBER", "STRING"}
 # Tokens that could only continue the expression before them: summarised as "an operator".
-_OPERATORS = {"OR", "AND", "MUL_OP", "ADD_OP", "COMP_OP", "LSQB", "IF"}
+_OPERATORS = {"OR", "AND", "MUL_OP", "ADD_OP", "COMP_OP", "LSQB", "IF", "IN"}
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +49,9 @@ def _describe_expected(names: set[str]) -> str:
     parser = _lark()
     terminals = {t.name: t for t in parser.terminals}
     if _EXPRESSION_START <= names:
-        names = names - _EXPRESSION_START - {"LSQB", "LBRACE", "LPAR", "MINUS", "NOT", "LAMBDA", "TRUE", "FALSE"}
+        names = (
+            names - _EXPRESSION_START - {"LSQB", "LBRACE", "LPAR", "MINUS", "PLUS", "NOT", "LAMBDA", "TRUE", "FALSE"}
+        )
         words = ["an expression"]
     else:
         words = []
@@ -137,9 +139,38 @@ class _ToAst(Transformer):
         name, value = children
         return S.Assign(str(name), value, span=self._span(meta))
 
+    def unpack(self, meta, children):
+        *names, value = children
+        return S.Unpack(tuple(str(n) for n in names), value, span=self._span(meta))
+
     def funcdef(self, meta, children):
         name, params, *body, result = children
         return S.FuncDef(str(name), tuple(params or ()), tuple(body), result, span=self._span(meta))
+
+    def for_loop(self, meta, children):
+        targets, iterable, *body = children
+        return S.ForLoop(targets, iterable, tuple(body), span=self._span(meta))
+
+    def targets(self, meta, children):
+        return tuple(str(c) for c in children)
+
+    def tuple(self, meta, children):
+        return S.TupleLit(tuple(children), span=self._span(meta))
+
+    def set_example(self, meta, children):
+        subset, example = children
+        words = f"set {subset} example" if subset else "set example"
+        return S.ReplCommand(words, example, span=self._span(meta))
+
+    def show_example(self, meta, children):
+        (subset,) = children
+        return S.ReplCommand(f"show {subset} example" if subset else "show example", span=self._span(meta))
+
+    def seq_display(self, meta, children):
+        return S.ReplCommand(f"full seq display {children[0]}", span=self._span(meta))
+
+    def exit(self, meta, children):
+        return S.ReplCommand("exit", span=self._span(meta))
 
     def load(self, meta, children):
         (module,) = children
@@ -188,6 +219,21 @@ class _ToAst(Transformer):
 
     def neg(self, meta, children):
         return S.UnaryOp("-", children[0], span=self._span(meta))
+
+    def pos(self, meta, children):
+        return S.UnaryOp("+", children[0], span=self._span(meta))
+
+    def contains(self, meta, children):
+        left, right = children
+        return S.BinOp("in", left, right, span=self._span(meta))
+
+    def list_comp(self, meta, children):
+        value, targets, iterable = children
+        return S.ListComp(value, targets, iterable, span=self._span(meta))
+
+    def dict_comp(self, meta, children):
+        key, value, targets, iterable = children
+        return S.DictComp(key, value, targets, iterable, span=self._span(meta))
 
     def call(self, meta, children):
         name, arguments = children
@@ -283,7 +329,8 @@ def string_literal(token: Token, span: Span, source: str) -> str:
 
 
 _EXPRESSION_RULES = {
-    "lambda", "ifexp", "or_op", "and_op", "not_op", "compare", "binop", "neg", "call", "index", "list", "dict",
+    "lambda", "ifexp", "or_op", "and_op", "not_op", "compare", "contains", "binop", "neg", "pos", "call", "index",
+    "list", "dict", "list_comp", "dict_comp", "tuple",
 }  # fmt: skip
 
 

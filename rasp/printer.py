@@ -5,8 +5,8 @@ the printer is a formatter: comments and redundant parentheses are dropped, layo
 
 Precedence levels follow rasp/grammar.lark, lowest first:
 
-    0 lambda   1 x if c else y   2 or   3 and   4 not   5 comparisons (non-associative)
-    6 + -      7 * / // %        8 unary -      9 calls, indexing, atoms
+    0 lambda   1 x if c else y   2 or   3 and   4 not   5 comparisons and `in` (non-associative)
+    6 + -      7 * / // %        8 unary - +    9 calls, indexing, atoms
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ LAMBDA, CONDITIONAL, OR, AND, NOT, COMPARISON, SUM, PRODUCT, UNARY, POSTFIX = ra
 _BINARY_LEVEL = {
     "or": OR,
     "and": AND,
-    **{op: COMPARISON for op in ("==", "!=", "<", "<=", ">", ">=")},
+    **{op: COMPARISON for op in ("==", "!=", "<", "<=", ">", ">=", "in")},
     "+": SUM,
     "-": SUM,
     "*": PRODUCT,
@@ -49,13 +49,23 @@ def to_source(module: S.Module) -> str:
 
 def statement_source(stmt: S.Statement, indent: str = "") -> str:
     if isinstance(stmt, S.Assign):
-        return f"{indent}{stmt.name} = {expr_source(stmt.value)};"
+        return f"{indent}{stmt.name} = {_value_source(stmt.value)};"
+    if isinstance(stmt, S.Unpack):
+        return f"{indent}{', '.join(stmt.names)} = {_value_source(stmt.value)};"
     if isinstance(stmt, S.FuncDef):
         lines = [f"{indent}def {stmt.name}({', '.join(stmt.params)}) {{"]
         lines += [statement_source(a, indent + INDENT) for a in stmt.body]
-        lines.append(f"{indent}{INDENT}return {expr_source(stmt.result)};")
+        lines.append(f"{indent}{INDENT}return {_value_source(stmt.result)};")
         lines.append(f"{indent}}}")
         return "\n".join(lines)
+    if isinstance(stmt, S.ForLoop):
+        lines = [f"{indent}for {', '.join(stmt.targets)} in {expr_source(stmt.iterable)} {{"]
+        lines += [statement_source(a, indent + INDENT) for a in stmt.body]
+        lines.append(f"{indent}}}")
+        return "\n".join(lines)
+    if isinstance(stmt, S.ReplCommand):
+        example = f" {expr_source(stmt.example)}" if stmt.example is not None else ""
+        return f"{indent}{stmt.words}{example};"
     if isinstance(stmt, S.Load):
         return f"{indent}load {_string(stmt.module)};"
     if isinstance(stmt, S.Directive):
@@ -63,6 +73,13 @@ def statement_source(stmt: S.Statement, indent: str = "") -> str:
     if isinstance(stmt, S.ExprStmt):
         return f"{indent}{expr_source(stmt.value)};"
     raise TypeError(f"not a statement: {stmt!r}")
+
+
+def _value_source(e: S.Expr) -> str:
+    """The right of an assignment or a return: a tuple's items unparenthesised (`a, b`)."""
+    if isinstance(e, S.TupleLit):
+        return ", ".join(expr_source(item) for item in e.items)
+    return expr_source(e)
 
 
 def expr_source(e: S.Expr, level: int = LAMBDA) -> str:
@@ -89,6 +106,13 @@ def _show(e: S.Expr) -> tuple[int, str]:
     if isinstance(e, S.DictLit):
         pairs = (f"{expr_source(k, CONDITIONAL)}: {expr_source(v)}" for k, v in e.items)
         return POSTFIX, "{" + ", ".join(pairs) + "}"
+    if isinstance(e, (S.ListComp, S.DictComp)):
+        loop = f"for {', '.join(e.targets)} in {expr_source(e.iterable, CONDITIONAL)}"
+        if isinstance(e, S.ListComp):
+            return POSTFIX, f"[{expr_source(e.value)} {loop}]"
+        return POSTFIX, f"{{{expr_source(e.key, CONDITIONAL)}: {expr_source(e.value)} {loop}}}"
+    if isinstance(e, S.TupleLit):  # only where a tuple may stand (assignments, return)
+        raise TypeError("a tuple is printed by the statement that holds it")
     if isinstance(e, S.Call):
         args = [expr_source(a) for a in e.args]
         args += [f"{k.name}={expr_source(k.value)}" for k in e.keywords]
@@ -99,7 +123,7 @@ def _show(e: S.Expr) -> tuple[int, str]:
         if e.op == "not":
             return NOT, f"not {expr_source(e.operand, NOT)}"
         operand = expr_source(e.operand, UNARY)
-        return UNARY, f"- {operand}" if operand.startswith("-") else f"-{operand}"
+        return UNARY, f"{e.op} {operand}" if operand.startswith(("-", "+")) else f"{e.op}{operand}"
     if isinstance(e, S.BinOp):
         level = _BINARY_LEVEL[e.op]
         # Left-associative operators take their own level on the left; comparisons chain in neither side.

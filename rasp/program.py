@@ -13,7 +13,7 @@ from . import limits
 from .errors import RaspEvalError, RaspInputError, RaspNameError, RaspTypeError
 from .evaluate import Evaluation, to_python, token_array
 from .ir import Graph, Op
-from .lower import Const, Lowerer, SelRef, SOpRef
+from .lower import Const, DictValue, ListValue, Lowerer, SelRef, SOpRef
 from .notebook import Trace, program_html
 from .parser import read_source
 
@@ -53,10 +53,16 @@ class Program:
                 value = SOpRef(self.graph.add("constant", value=value.value, vtype="any"))
             if isinstance(value, (SOpRef, SelRef)):
                 self.names[name] = value.id
+            elif isinstance(value, (ListValue, DictValue)):  # `isin = {s: ... for s in sets}`: isin["A"], ...
+                pairs = enumerate(value.items) if isinstance(value, ListValue) else value.items
+                for key, item in pairs:
+                    if isinstance(item, (SOpRef, SelRef)):
+                        self.names.setdefault(f"{name}[{key!r}]", item.id)
         self.output: str | None = lowerer.output or (next(reversed(self.names)) if self.names else None)
         for name, op_id in lowerer.local_names.items():  # names inside the user's functions: `dyck1.n_opens`
             self.names.setdefault(name, op_id)
         self.last_expression = lowerer.last_expression  # the value of the last bare expression (REPL)
+        self.example = lowerer.example  # the file's `set example ...` (the original RASP REPL's input), if any
 
     # ---- construction ---------------------------------------------------------------------------
 

@@ -7,13 +7,14 @@ nothing behind. Selectors are drawn as grids (■ = query row selects key column
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from . import display
 from . import syntax as S
 from .errors import RaspError
 from .inputs import split_input
-from .lower import Const, Function, Lowerer, SelRef, SOpRef
+from .lower import Applied, Const, Function, Lowerer, SelRef, SOpRef
 from .parser import parse_source
 from .program import Program
 
@@ -26,8 +27,10 @@ Commands:
   :mode [causal|bidirectional]  show or set the mode           :names          every bound name
   :show NAME          a name's values (or grid)               :draw NAME      a picture (PNG) of NAME's program
   :source             what has been entered                   :reset          start again
-  :help               this text                               :quit           leave (or Ctrl-D)"""
+  :help               this text                               :quit           leave (or Ctrl-D)
+The original RASP's REPL forms work too: hist("hello");  set example "abc"  show example  draw(x, "ab");  exit"""
 
+_ORIGINAL_SETTING = re.compile(r"(set\b.*\bexample\b\s*\S|show\b.*\bexample\b|full seq display\b|exit\b|quit\b)")
 HISTORY = Path(os.environ.get("RASP_HISTORY", Path.home() / ".rasp_history"))
 
 
@@ -54,16 +57,18 @@ class Repl:
     def program(self) -> Program:
         return Program(self.lowerer, "\n".join(self.entries), "<repl>")
 
-    def evaluate(self, op_id: int):
-        return self.program().evaluate_ops([self.example], {"value": op_id}, self.causal)["value"][0]
+    def evaluate(self, op_id: int, example: list | None = None):
+        example = self.example if example is None else example
+        return self.program().evaluate_ops([example], {"value": op_id}, self.causal)["value"][0]
 
-    def show_value(self, name: str, op_id: int) -> None:
+    def show_value(self, name: str, op_id: int, example: list | None = None) -> None:
+        example = self.example if example is None else example
         op = self.lowerer.graph.op(op_id)
-        values = self.evaluate(op_id)
+        values = self.evaluate(op_id, example)
         if op.is_selector:
-            self.out(display.format_selector(self.example, values, name))
+            self.out(display.format_selector(example, values, name))
         else:
-            self.out(display.format_table(self.example, {name: values}))
+            self.out(display.format_table(example, {name: values}))
 
     # ---- input ----------------------------------------------------------------------------------
 
@@ -118,20 +123,19 @@ class Repl:
 
     def describe(self, statement: S.Statement) -> None:
         try:
-            if isinstance(statement, S.Assign):
-                value = self.lowerer.globals.names[statement.name]
-                if isinstance(value, (SOpRef, SelRef)):
-                    self.show_value(statement.name, value.id)
-                elif isinstance(value, Const):
-                    self.out(f"{statement.name} = {value.value!r}")
-                else:
-                    self.out(f"{statement.name}: a function")
+            if isinstance(statement, (S.Assign, S.Unpack)):
+                for name in [statement.name] if isinstance(statement, S.Assign) else statement.names:
+                    self.describe_name(name)
+            elif isinstance(statement, S.ReplCommand):
+                self.setting(statement)
             elif isinstance(statement, S.ExprStmt):
                 value = self.lowerer.last_expression
                 if isinstance(value, (SOpRef, SelRef)):
                     self.show_value("_", value.id)
                 elif isinstance(value, Const):
                     self.out(repr(value.value))
+                elif isinstance(value, Applied):
+                    self.show_applied(value)
             elif isinstance(statement, S.FuncDef):
                 self.out(f"defined {statement.name}({', '.join(statement.params)})")
             elif isinstance(statement, S.Load):
@@ -143,6 +147,46 @@ class Repl:
                 self.out(f"@{statement.name} {statement.value}")
         except RaspError as error:
             self.out(str(error))
+
+    def describe_name(self, name: str) -> None:
+        value = self.lowerer.globals.names[name]
+        if isinstance(value, (SOpRef, SelRef)):
+            self.show_value(name, value.id)
+        elif isinstance(value, Const):
+            self.out(f"{name} = {value.value!r}")
+        elif isinstance(value, Function):
+            self.out(f"{name}: a function")
+        else:
+            self.out(f"{name}: {type(value).__name__[:-5].lower()} of {len(value.items)} items")
+
+    def setting(self, statement: S.ReplCommand) -> None:
+        """The original RASP REPL's settings: `set example ...` sets the running example; `exit` leaves."""
+        if statement.words == "exit":
+            raise EOFError
+        if statement.words.startswith("set"):
+            example = self.lowerer.constant(statement.example, self.lowerer.globals)
+            self.example = split_input(example) if isinstance(example, str) else list(example)
+            self.out(f"example: {display.format_values(self.example)}")
+        elif statement.words.startswith("show"):
+            self.out(f"example: {display.format_values(self.example)}")
+        else:
+            self.out(f"{statement.words} (every value is shown in full here)")
+
+    def show_applied(self, value: Applied) -> None:
+        example = self.example if value.example is None else value.example
+        example = list(example) if isinstance(example, str) else example
+        if not value.draw:
+            self.show_value("_", value.target.id, example)
+            return
+        names = [n for n, v in self.lowerer.bindings.items() if v == value.target]
+        if not names:
+            self.out("draw() needs a named s-op: name it first (x = ...;)")
+            return
+        saved, self.example = self.example, example
+        try:
+            self.draw(names[-1])
+        finally:
+            self.example = saved
 
     def command(self, text: str) -> None:
         word, _, rest = text.partition(" ")
@@ -247,9 +291,12 @@ class Repl:
 
 
 def is_complete(text: str) -> bool:
-    """Whether an entry is ready to run: a command, or statements ending in ';' or '}' outside brackets."""
+    """Whether an entry is ready to run: a command (the original RASP's settings need no ';'), or statements
+    ending in ';' or '}' outside brackets."""
     stripped = text.strip()
     if not stripped or stripped.startswith(":") or stripped.startswith("draw "):
+        return True
+    if _ORIGINAL_SETTING.match(stripped):
         return True
     depth = 0
     quote = None

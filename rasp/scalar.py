@@ -112,7 +112,7 @@ def substitute(fn: Fn, mapping: dict[int, Fn]) -> Fn:
 
 # Operators that can fail on some numbers (a zero divisor, a missing table key, round() of inf or NaN).
 # Everything else is total on numbers (int64 arithmetic that would overflow is redone with Python ints).
-_PARTIAL = frozenset({"/", "//", "%", "index", "round"})
+_PARTIAL = frozenset({"/", "//", "%", "index", "round", "int", "float"})
 
 
 def may_fail(fn: Fn) -> bool:
@@ -182,7 +182,12 @@ SCALAR_OPS: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "min": min,
     "max": max,
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": _truth,
 }
+CONVERSIONS = ("str", "int", "float", "bool")
 OPERATORS = frozenset(SCALAR_OPS) | {"index"}
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 
@@ -388,6 +393,8 @@ def infer_type(fn: Fn, arg_types: tuple[str, ...]) -> str:
         return "bool"
     if head == "indicator":
         return "int"
+    if head in CONVERSIONS:
+        return head
     if head == "if":
         return join_types(types[1], types[2])
     if head in ("min", "max"):
@@ -432,7 +439,7 @@ def to_text(fn: Fn, names: tuple[str, ...]) -> str:
         if head == "if":
             text = f"{show(f[2], 1)} if {show(f[1], 1)} else {show(f[3])}"
             return f"({text})" if outer > 0 else text
-        if head in ("indicator", "round", "abs", "min", "max"):
+        if head in ("indicator", "round", "abs", "min", "max", *CONVERSIONS):
             return f"{head}({', '.join(show(a) for a in f[1:])})"
         prec = _PRECEDENCE[head]
         if head == "not":

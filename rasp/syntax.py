@@ -52,8 +52,34 @@ class DictLit(Node):
 
 
 @dataclass(frozen=True)
+class TupleLit(Node):
+    """`a, b`: several values at once, on the right of an assignment or after `return`."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class ListComp(Node):
+    """`[value for targets in iterable]`, unrolled when the program is built."""
+
+    value: Expr
+    targets: tuple[str, ...]
+    iterable: Expr
+
+
+@dataclass(frozen=True)
+class DictComp(Node):
+    """`{key: value for targets in iterable}`, unrolled when the program is built."""
+
+    key: Expr
+    value: Expr
+    targets: tuple[str, ...]
+    iterable: Expr
+
+
+@dataclass(frozen=True)
 class BinOp(Node):
-    """Arithmetic (+ - * / // %), comparisons (== != < <= > >=) and logic (and, or)."""
+    """Arithmetic (+ - * / // %), comparisons (== != < <= > >=), membership (in) and logic (and, or)."""
 
     op: str
     left: Expr
@@ -62,7 +88,7 @@ class BinOp(Node):
 
 @dataclass(frozen=True)
 class UnaryOp(Node):
-    op: str  # "-" or "not"
+    op: str  # "-", "+" or "not"
     operand: Expr
 
 
@@ -105,7 +131,24 @@ class Call(Node):
     keywords: tuple[Keyword, ...] = ()
 
 
-Expr = Union[Number, String, Bool, Name, ListLit, DictLit, BinOp, UnaryOp, IfExp, Index, Lambda, Operator, Call]
+Expr = Union[
+    Number,
+    String,
+    Bool,
+    Name,
+    ListLit,
+    DictLit,
+    TupleLit,
+    ListComp,
+    DictComp,
+    BinOp,
+    UnaryOp,
+    IfExp,
+    Index,
+    Lambda,
+    Operator,
+    Call,
+]
 
 # ---- statements --------------------------------------------------------------------------------
 
@@ -117,11 +160,28 @@ class Assign(Node):
 
 
 @dataclass(frozen=True)
+class Unpack(Node):
+    """`a, b = value;` where value has exactly as many items."""
+
+    names: tuple[str, ...]
+    value: Expr
+
+
+@dataclass(frozen=True)
 class FuncDef(Node):
     name: str
     params: tuple[str, ...]
-    body: tuple[Assign, ...]
+    body: tuple[Statement, ...]  # assignments, functions, loops and bare expressions
     result: Expr
+
+
+@dataclass(frozen=True)
+class ForLoop(Node):
+    """`for targets in iterable { body }`, unrolled when the program is built; its names are the enclosing scope's."""
+
+    targets: tuple[str, ...]
+    iterable: Expr
+    body: tuple[Statement, ...]
 
 
 @dataclass(frozen=True)
@@ -142,7 +202,16 @@ class ExprStmt(Node):
     value: Expr
 
 
-Statement = Union[Assign, FuncDef, Load, Directive, ExprStmt]
+@dataclass(frozen=True)
+class ReplCommand(Node):
+    """One of the original RASP REPL's settings written as a statement: `set example "abc"`, `show example`,
+    `full seq display on`, `exit`. `words` is the command without its argument (`set s-op example`)."""
+
+    words: str
+    example: Expr | None = None
+
+
+Statement = Union[Assign, Unpack, FuncDef, ForLoop, Load, Directive, ReplCommand, ExprStmt]
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,8 @@ def test_generated_programs_roundtrip(generated):
 
 # ---- random syntax trees (not necessarily meaningful programs) ---------------------------------------
 
-_RESERVED = {"def", "return", "load", "lambda", "if", "else", "and", "or", "not", "True", "False"}
+_RESERVED = {"def", "return", "load", "lambda", "if", "else", "and", "or", "not", "for", "in", "True", "False"}
+_RESERVED |= {"set", "show", "full", "exit", "quit"}  # the original RASP's settings, at the start of a statement
 names = st.one_of(
     st.sampled_from(["x", "y", "tokens", "indices", "length", "map", "select", "True_", "iff", "not_", "a1", "_"]),
     st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True).filter(
@@ -86,7 +87,10 @@ numbers = st.one_of(
 strings = st.text(alphabet=st.sampled_from(list("ab '\"\\\t#;é\u2028\x00")), max_size=6).map(S.String)
 leaves = st.one_of(numbers, strings, st.booleans().map(S.Bool), names.map(S.Name))
 COMPARE = ["==", "!=", "<", "<=", ">", ">="]
-BINARY = ["+", "-", "*", "/", "//", "%", "and", "or", *COMPARE]
+BINARY = ["+", "-", "*", "/", "//", "%", "and", "or", "in", *COMPARE]
+
+
+targets = st.lists(names, min_size=1, max_size=3, unique=True).map(tuple)
 
 
 def _compound(children: st.SearchStrategy) -> st.SearchStrategy:
@@ -94,7 +98,9 @@ def _compound(children: st.SearchStrategy) -> st.SearchStrategy:
     keyword_args = st.lists(st.builds(S.Keyword, names, children), max_size=2).map(tuple)
     return st.one_of(
         st.builds(S.BinOp, st.sampled_from(BINARY), children, children),
-        st.builds(S.UnaryOp, st.sampled_from(["-", "not"]), children),
+        st.builds(S.UnaryOp, st.sampled_from(["-", "+", "not"]), children),
+        st.builds(S.ListComp, children, targets, children),
+        st.builds(S.DictComp, children, children, targets, children),
         st.builds(S.IfExp, children, children, children),
         st.builds(S.Index, children, children),
         st.builds(S.Lambda, st.lists(names, max_size=3, unique=True).map(tuple), children),
@@ -105,19 +111,29 @@ def _compound(children: st.SearchStrategy) -> st.SearchStrategy:
 
 
 expressions = st.recursive(leaves, _compound, max_leaves=12)
-assigns = st.builds(S.Assign, names, expressions)
-statements = st.one_of(
-    assigns,
-    st.builds(S.ExprStmt, expressions),
-    st.builds(
-        S.FuncDef,
-        names,
-        st.lists(names, max_size=3, unique=True).map(tuple),
-        st.lists(assigns, max_size=2).map(tuple),
-        expressions,
+values = st.one_of(expressions, st.lists(expressions, min_size=2, max_size=3).map(lambda v: S.TupleLit(tuple(v))))
+assigns = st.builds(S.Assign, names, values)
+unpacks = st.builds(S.Unpack, st.lists(names, min_size=2, max_size=3).map(tuple), values)
+examples = st.one_of(strings, names.map(S.Name), st.lists(expressions, max_size=2).map(lambda v: S.ListLit(tuple(v))))
+repl_commands = st.one_of(
+    st.builds(S.ReplCommand, st.sampled_from(["set example", "set s-op example", "set selector example"]), examples),
+    st.sampled_from(["show example", "show s-op example", "full seq display on", "full seq display off", "exit"]).map(
+        S.ReplCommand
     ),
+)
+body_statements = st.recursive(
+    st.one_of(assigns, unpacks, st.builds(S.ExprStmt, expressions)),
+    lambda inner: st.one_of(
+        st.builds(S.ForLoop, targets, expressions, st.lists(inner, max_size=2).map(tuple)),
+        st.builds(S.FuncDef, names, targets.map(lambda t: t[:-1]), st.lists(inner, max_size=2).map(tuple), values),
+    ),
+    max_leaves=4,
+)
+statements = st.one_of(
+    body_statements,
     st.builds(S.Load, st.text(alphabet="abc/.'\"", max_size=8)),
     st.builds(S.Directive, names, names),
+    repl_commands,
 )
 modules = st.lists(statements, max_size=5).map(lambda items: S.Module(tuple(items)))
 

@@ -11,7 +11,18 @@ from .. import scalar
 from .. import syntax as S
 from ..errors import RaspArityError, RaspTypeError, Span
 from ..ir import REDUCTIONS
-from .values import SCALAR_BUILTINS, Const, Env, Function, LambdaValue, SelRef, SOpRef, Value, _kind_of
+from .values import (
+    CONSTANT_BUILTINS,
+    SCALAR_BUILTINS,
+    Const,
+    Env,
+    Function,
+    LambdaValue,
+    SelRef,
+    SOpRef,
+    Value,
+    _kind_of,
+)
 
 if TYPE_CHECKING:
     from ..ir import Graph
@@ -63,6 +74,10 @@ class BuiltinCalls:
 
     def call_builtin(self, e: S.Call, env: Env) -> Value:
         name = e.func
+        if name in CONSTANT_BUILTINS:
+            return self.call_constant_builtin(e, env)
+        if name == "draw":
+            return self.applied(self.expr(e.args[0], env) if e.args else Const(None), e, env, draw=True)
         if name in SCALAR_BUILTINS:
             params = ("a", "b")[: SCALAR_BUILTINS[name]]
             if len(e.args) != len(params) or e.keywords:
@@ -163,10 +178,13 @@ class BuiltinCalls:
                 f"reduce must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduce!r}",
                 args["reduce"].span,
             )
+        return self.aggregate_op(sel, values, default, reduce, e.span)
+
+    def aggregate_op(self, sel: SelRef, values: int, default: object, reduce: str, span: Span) -> SOpRef:
         values_type = self.graph.op(values).vtype
         if reduce == "mean" and values_type in scalar.NUMBER_TYPES:
             vtype = "float" if values_type == "float" else "any" if values_type == "bool" else values_type
         else:
             vtype = values_type
-        op_id = self.graph.add("aggregate", (sel.id, values), span=e.span, value=default, reduce=reduce, vtype=vtype)
+        op_id = self.graph.add("aggregate", (sel.id, values), span=span, value=default, reduce=reduce, vtype=vtype)
         return SOpRef(op_id)

@@ -14,51 +14,43 @@ from typing import Any
 
 from .. import limits, scalar
 from .. import syntax as S
-from ..errors import RaspArityError, RaspError, RaspNameError, RaspSyntaxError, RaspTypeError, Span
+from ..errors import RaspError, RaspNameError, RaspSyntaxError, RaspTypeError, Span
 from ..ir import Graph
 from ..parser import nesting_message, parse_source, read_source
 from .builtins import BuiltinCalls
+from .compound import CompileTimeValues
+from .functions import FunctionCalls, scalar_operation
 from .values import (
     BUILTIN_FUNCTIONS,
     BUILTIN_SOPS,
-    SCALAR_BUILTINS,
+    LIBRARY_DIR,
+    TOKEN_VIEWS,
+    Applied,
     Builtin,
     Const,
+    DictValue,
     Env,
     Function,
     LambdaValue,
+    ListValue,
     SelRef,
     SOpRef,
     Value,
     _kind_of,
 )
 
-LIBRARY_DIR = Path(__file__).parent.parent / "lib"
 MODES = ("causal", "bidirectional")
 
 
-def _scalar_operation(expr: S.Expr) -> tuple[str, tuple[S.Expr, ...]] | None:
-    """The scalar operation an expression applies and its operands, or None if it is not one."""
-    if isinstance(expr, S.BinOp):
-        return expr.op, (expr.left, expr.right)
-    if isinstance(expr, S.UnaryOp):
-        return ("neg" if expr.op == "-" else "not"), (expr.operand,)
-    if isinstance(expr, S.IfExp):
-        return "if", (expr.test, expr.body, expr.orelse)
-    if isinstance(expr, S.Index):
-        return "index", (expr.table, expr.key)
-    if isinstance(expr, S.Call) and expr.func in SCALAR_BUILTINS and not expr.keywords:
-        return expr.func, expr.args
-    return None
-
-
-class Lowerer(BuiltinCalls):
+class Lowerer(BuiltinCalls, CompileTimeValues, FunctionCalls):
     """Lowers one program (and the libraries it loads) into one graph."""
 
     def __init__(self) -> None:
         self.graph = Graph()
         self.sources: dict[str, str] = {}
-        self.loaded: set[str] = set()
+        self.module_scopes: dict[str, Env] = {}  # a loaded file's top-level names, by its path
+        self.example: object | None = None  # `set example ...` in the main file (the original RASP REPL's input)
+        self.unrolled = 0  # list items and loop iterations built so far (bounded by MAX_UNROLLED)
         self.mode: str | None = None
         self.mode_span: Span | None = None  # where the main file declares its mode, if it does
         self.statements: list[S.Statement] = []  # the main file's syntax tree (every entry's, in the REPL)
@@ -87,12 +79,12 @@ class Lowerer(BuiltinCalls):
 
     # ---- modules and statements -----------------------------------------------------------------
 
-    def lower_source(self, source: str, filename: str, main: bool = True) -> None:
+    def lower_source(self, source: str, filename: str, main: bool = True, env: Env | None = None) -> None:
         self.sources[filename] = source
         module = parse_source(source, filename)
         with limits.recursion_room():
             for statement in module.statements:
-                self.statement(statement, self.globals, main)
+                self.statement(statement, self.globals if env is None else env, main)
         if main:
             self.statements.extend(module.statements)
         if main and self.output is not None and self.output not in self.bindings:
@@ -100,25 +92,38 @@ class Lowerer(BuiltinCalls):
 
     def statement(self, stmt: S.Statement, env: Env, main: bool) -> None:
         if isinstance(stmt, S.Assign):
-            value = self.expr(stmt.value, env)
-            env.names[stmt.name] = value
-            if main and env is self.globals:
-                self.bindings.pop(stmt.name, None)
-                self.bindings[stmt.name] = value
-                if isinstance(value, (SOpRef, SelRef)):
-                    names = self.graph.op(value.id).names
-                    if stmt.name not in names:
-                        names.append(stmt.name)
-            elif env is not self.globals and self._qualifiers and isinstance(value, (SOpRef, SelRef)):
-                self.name_local(f"{self._qualifiers[-1]}.{stmt.name}", value.id)
+            self.bind(stmt.name, self.expr(stmt.value, env), env, main)
+        elif isinstance(stmt, S.Unpack):
+            self.unpack(stmt, env, main)
         elif isinstance(stmt, S.FuncDef):
             env.names[stmt.name] = Function(stmt, env)
+        elif isinstance(stmt, S.ForLoop):
+            self.for_loop(stmt, env, main)
         elif isinstance(stmt, S.Load):
-            self.load(stmt)
+            self.load(stmt, env)
         elif isinstance(stmt, S.Directive):
             self.directive(stmt, main)
+        elif isinstance(stmt, S.ReplCommand):
+            if stmt.example is not None and main and env is self.globals:
+                self.example = self.constant(stmt.example, env)
         elif isinstance(stmt, S.ExprStmt):
-            self.last_expression = self.expr(stmt.value, env)
+            value = self.expr(stmt.value, env)
+            if env is self.globals:
+                self.last_expression = value
+
+    def bind(self, name: str, value: Value, env: Env, main: bool) -> None:
+        """`name = value` in env; a top-level s-op of the main file is named in the graph, one inside the user's
+        functions by its qualified name (`dyck1.n_opens`)."""
+        env.names[name] = value
+        if main and env is self.globals:
+            self.bindings.pop(name, None)
+            self.bindings[name] = value
+            if isinstance(value, (SOpRef, SelRef)):
+                names = self.graph.op(value.id).names
+                if name not in names:
+                    names.append(name)
+        elif env is not self.globals and self._qualifiers and isinstance(value, (SOpRef, SelRef)):
+            self.name_local(f"{self._qualifiers[-1]}.{name}", value.id)
 
     def directive(self, stmt: S.Directive, main: bool) -> None:
         if stmt.name == "mode":
@@ -135,24 +140,32 @@ class Lowerer(BuiltinCalls):
             raise self.error(RaspNameError, f"unknown directive '@{stmt.name}'; expected @mode or @output", stmt.span)
 
     def resolve_load(self, stmt: S.Load) -> Path:
+        """A library by name (`load "std";`), else a file beside the loading one or in the working directory,
+        with or without `.rasp` (`load "paper_examples";`, as the original RASP's REPL loads files)."""
         name = stmt.module
+        candidates = []
         if not name.endswith(".rasp") and "/" not in name:
-            path = LIBRARY_DIR / f"{name}.rasp"
-        else:
-            base = Path(stmt.span.file).parent if stmt.span.file and not stmt.span.file.startswith("<") else Path()
-            path = (base / name).resolve()
-        if not path.is_file():
-            available = ", ".join(sorted(p.stem for p in LIBRARY_DIR.glob("*.rasp")))
-            raise self.error(RaspNameError, f"cannot load '{name}': no such library ({available}) or file", stmt.span)
-        return path
+            candidates.append(LIBRARY_DIR / f"{name}.rasp")
+        base = Path(stmt.span.file).parent if stmt.span.file and not stmt.span.file.startswith("<") else Path()
+        for folder in dict.fromkeys([base, Path()]):
+            path = folder / name
+            candidates += [path] if name.endswith(".rasp") else [path.with_name(path.name + ".rasp"), path]
+        for path in candidates:
+            if path.is_file():
+                return path.resolve()
+        available = ", ".join(sorted(p.stem for p in LIBRARY_DIR.glob("*.rasp")))
+        raise self.error(RaspNameError, f"cannot load '{name}': no such library ({available}) or file", stmt.span)
 
-    def load(self, stmt: S.Load) -> None:
+    def load(self, stmt: S.Load, env: Env) -> None:
+        """A file's public names (those not starting with `_`) bound in the loading scope. The file runs once, in
+        its own scope: it sees only what it defines and loads itself."""
         path = self.resolve_load(stmt)
-        key = str(path.resolve())
-        if key in self.loaded:
-            return
-        self.loaded.add(key)
-        self.lower_source(read_source(path), str(path), main=False)
+        key = str(path)
+        scope = self.module_scopes.get(key)
+        if scope is None:
+            scope = self.module_scopes[key] = Env()
+            self.lower_source(read_source(path), str(path), main=False, env=scope)
+        env.names.update({name: value for name, value in scope.names.items() if not name.startswith("_")})
 
     # ---- expressions ----------------------------------------------------------------------------
 
@@ -175,8 +188,22 @@ class Lowerer(BuiltinCalls):
             return Const(e.value)
         if isinstance(e, S.Name):
             return self.name(e, env)
-        if isinstance(e, (S.ListLit, S.DictLit)):
-            return Const(self.constant(e, env))
+        if isinstance(e, (S.ListLit, S.TupleLit)):
+            return self.list_literal(e, env)
+        if isinstance(e, S.DictLit):
+            return self.dict_literal(e, env)
+        if isinstance(e, (S.ListComp, S.DictComp)):
+            return self.comprehension(e, env)
+        if isinstance(e, S.BinOp) and e.op == "in":
+            return self.membership(e, env)
+        if isinstance(e, S.BinOp) and e.op == "+":
+            left, right = self.expr(e.left, env), self.expr(e.right, env)
+            return self.concatenation(left, right, e.span) or self.elementwise("+", [left, right], e.span)
+        if isinstance(e, S.UnaryOp) and e.op == "+":
+            operand = self.as_operand(self.expr(e.operand, env), e.span)
+            return self.elementwise("+", [Const(0), operand], e.span)  # a number stays one; a string is refused
+        if isinstance(e, S.Index) and (value := self.index_value(e, env)) is not None:
+            return value
         if isinstance(e, S.Lambda):
             return LambdaValue(e, env)
         if isinstance(e, S.Operator):
@@ -193,7 +220,7 @@ class Lowerer(BuiltinCalls):
             return self.elementwise("not", [operand], e.span)
         if isinstance(e, S.Call):
             return self.call(e, env)
-        operation = _scalar_operation(e)
+        operation = scalar_operation(e)
         assert operation is not None, e
         op, operands = operation
         return self.elementwise(op, [self.expr(o, env) for o in operands], e.span)
@@ -208,6 +235,10 @@ class Lowerer(BuiltinCalls):
             return SOpRef(self._indices)
         if e.id == "length":
             return SOpRef(self.length())
+        if e.id in TOKEN_VIEWS:
+            return self.token_view(e.id, e.span)
+        if e.id == "tokens_asis":
+            return SOpRef(self._tokens)
         if e.id in BUILTIN_FUNCTIONS:
             return Builtin(e.id)
         candidates = env.visible() | BUILTIN_SOPS | BUILTIN_FUNCTIONS
@@ -215,28 +246,20 @@ class Lowerer(BuiltinCalls):
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise self.error(RaspNameError, f"name '{e.id}' is not defined{hint}", e.span)
 
+    def select_all(self) -> SelRef:
+        return SelRef(
+            self.graph.add("select", (self._tokens, self._tokens), fn=scalar.lit(True), n_keys=1, vtype="selector")
+        )
+
     def length(self) -> int:
         """`length` is the width of the select-all selector: i + 1 causally, n bidirectionally."""
-        everything = self.graph.add(
-            "select", (self._tokens, self._tokens), fn=scalar.lit(True), n_keys=1, vtype="selector"
-        )
-        op_id = self.graph.add("selector_width", (everything,), vtype="int")
+        op_id = self.graph.add("selector_width", (self.select_all().id,), vtype="int")
         if "length" not in self.graph.op(op_id).names:
             self.graph.op(op_id).names.append("length")
         return op_id
 
     def constant(self, e: S.Expr, env: Env) -> Any:
-        """A compile-time value (list and dict literals need these)."""
-        if isinstance(e, S.ListLit):
-            return [self.constant(item, env) for item in e.items]
-        if isinstance(e, S.DictLit):
-            table = {}
-            for k, v in e.items:
-                key = self.constant(k, env)
-                if isinstance(key, (list, dict)):
-                    raise self.error(RaspTypeError, "a dict key must be a number, string or bool", k.span)
-                table[key] = self.constant(v, env)
-            return table
+        """A value known when the program is built (a default, a lookup table, an input)."""
         value = self.expr(e, env)
         if not isinstance(value, Const):
             raise self.error(RaspTypeError, f"expected a constant here, got {_kind_of(value)}", e.span)
@@ -253,6 +276,12 @@ class Lowerer(BuiltinCalls):
                 f"a selector cannot be used as {what}; aggregate it or take its selector_width first",
                 span,
             )
+        if isinstance(value, (ListValue, DictValue)):
+            raise self.error(
+                RaspTypeError, f"{_kind_of(value)} cannot be used as {what}; index it (x[0]) or loop over it", span
+            )
+        if isinstance(value, Applied):
+            raise self.error(RaspTypeError, f"{_kind_of(value)} is only shown; use the s-op itself", span)
         raise self.error(RaspTypeError, f"{_kind_of(value)} cannot be used as {what}; call it", span)
 
     def elementwise(self, op: str, operands: list[Value], span: Span) -> Value:
@@ -320,180 +349,3 @@ class Lowerer(BuiltinCalls):
                 raise self.error(RaspTypeError, f"a list or dict cannot be used as {what}", span)
             return self.graph.add("constant", value=value.value, span=span, vtype=scalar.value_type(value.value))
         return value.id
-
-    # ---- lambdas --------------------------------------------------------------------------------
-
-    def lambda_fn(self, lam: LambdaValue, params: dict[str, scalar.Fn]) -> scalar.Fn:
-        return self.scalar_expr(lam.node.body, params, lam.env)
-
-    def scalar_expr(self, e: S.Expr, params: dict[str, scalar.Fn], env: Env) -> scalar.Fn:
-        """A lambda body → Fn. Its names are the parameters and constants from the enclosing scope."""
-        self.enter(e)
-        try:
-            return self._scalar_expr(e, params, env)
-        finally:
-            self.depth -= 1
-
-    def _scalar_expr(self, e: S.Expr, params: dict[str, scalar.Fn], env: Env) -> scalar.Fn:
-        if isinstance(e, (S.Number, S.String, S.Bool)):
-            return scalar.lit(e.value)
-        if isinstance(e, (S.ListLit, S.DictLit)):
-            return scalar.lit(self.constant(e, env))
-        if isinstance(e, S.Name):
-            if e.id in params:
-                return params[e.id]
-            value = self.name(e, env)
-            if isinstance(value, Const):
-                return scalar.lit(value.value)
-            raise self.error(
-                RaspTypeError,
-                f"'{e.id}' is {_kind_of(value)}; a lambda body may use only its parameters and constants",
-                e.span,
-            )
-        operation = _scalar_operation(e)
-        if operation is None:
-            if isinstance(e, S.Call):
-                allowed = ", ".join(sorted(SCALAR_BUILTINS))
-                raise self.error(RaspTypeError, f"inside a lambda only {allowed} can be called, not {e.func}()", e.span)
-            raise self.error(RaspTypeError, "this is not allowed inside a lambda body", e.span)
-        op, operands = operation
-        if op in SCALAR_BUILTINS and len(operands) != SCALAR_BUILTINS[op]:
-            raise self.error(
-                RaspArityError, f"{op}() takes {SCALAR_BUILTINS[op]} argument(s), got {len(operands)}", e.span
-            )
-        if op == "index":
-            table = self.constant(operands[0], env)
-            if not isinstance(table, (list, dict)):
-                raise self.error(RaspTypeError, "only a constant list or dict can be indexed", operands[0].span)
-            return ("index", scalar.lit(table), self.scalar_expr(operands[1], params, env))
-        return (op, *(self.scalar_expr(o, params, env) for o in operands))
-
-    def apply_lambda(self, lam: LambdaValue, values: list[Value], span: Span) -> Value:
-        """map/zipmap: a lambda applied elementwise to s-ops (constants are substituted)."""
-        names = lam.node.params
-        if len(names) != len(values):
-            raise self.error(
-                RaspArityError,
-                f"the lambda takes {len(names)} parameter(s) but is given {len(values)} s-op(s)"
-                + (f" (the lambda is at {lam.node.span})" if lam.node.span.line != span.line else ""),
-                lam.node.span if lam.node.span.line == span.line else span,  # an inline lambda, or the call
-            )
-        inputs: list[int] = []
-        params: dict[str, scalar.Fn] = {}
-        for name, value in zip(names, values):
-            value = self.as_operand(value, span, "a map input")
-            if isinstance(value, Const) or self.graph.op(value.id).kind == "constant":
-                params[name] = scalar.lit(value.value if isinstance(value, Const) else self.graph.op(value.id).value)
-                continue
-            if value.id not in inputs:
-                inputs.append(value.id)
-            params[name] = scalar.arg(inputs.index(value.id))
-        fn = self.lambda_fn(lam, params)
-        return self.apply_fn(fn, inputs, span, as_sop=any(isinstance(v, SOpRef) for v in values))
-
-    # ---- calls ----------------------------------------------------------------------------------
-
-    def bind_arguments(
-        self, name: str, params: tuple[str, ...], e: S.Call, required: int | None = None
-    ) -> dict[str, S.Expr]:
-        required = len(params) if required is None else required
-        if len(e.args) > len(params):
-            raise self.error(
-                RaspArityError, f"{name}() takes at most {len(params)} argument(s), got {len(e.args)}", e.span
-            )
-        bound = dict(zip(params, e.args))
-        for kw in e.keywords:
-            if kw.name not in params:
-                raise self.error(
-                    RaspArityError,
-                    f"{name}() has no argument '{kw.name}'; its arguments are {', '.join(params)}",
-                    kw.span,
-                )
-            if kw.name in bound:
-                raise self.error(RaspArityError, f"{name}() got '{kw.name}' twice", kw.span)
-            bound[kw.name] = kw.value
-        missing = [p for p in params[:required] if p not in bound]
-        if missing:
-            raise self.error(RaspArityError, f"{name}() is missing argument(s): {', '.join(missing)}", e.span)
-        return bound
-
-    def call(self, e: S.Call, env: Env) -> Value:
-        callee = self.name(S.Name(e.func, span=e.span), env)
-        if isinstance(callee, Builtin):
-            return self.call_builtin(e, env)
-        if isinstance(callee, Function):
-            args = self.bind_arguments(e.func, callee.definition.params, e)
-            values = [self.expr(args[p], env) for p in callee.definition.params]
-            return self.call_function(callee, values, e.span)
-        if isinstance(callee, LambdaValue):
-            if e.keywords:
-                raise self.error(RaspArityError, "a lambda takes no keyword arguments", e.keywords[0].span)
-            return self.apply_lambda(callee, [self.expr(a, env) for a in e.args], e.span)
-        raise self.error(RaspTypeError, f"'{e.func}' is {_kind_of(callee)}, not a function", e.span)
-
-    def call_function(self, function: Function, values: list[Value], span: Span) -> Value:
-        """The function's body inlined with these arguments. A call with the same arguments as an earlier one
-        has the same value (bodies have no side effects), so it is looked up, not inlined again: a chain of
-        functions that each call the next twice stays linear."""
-        key = (function, *map(_call_key, values))
-        if key in self._calls:
-            return self._calls[key]
-        value = self.inline(function, values, span)
-        self._calls[key] = value
-        return value
-
-    def inline(self, function: Function, values: list[Value], span: Span) -> Value:
-        name = function.definition.name
-        if name in self.call_stack:
-            raise self.error(
-                RaspTypeError, f"{name}() calls itself; recursion cannot be unrolled into an s-op graph", span
-            )
-        self.inlined += 1
-        if self.inlined > limits.MAX_INLINED_CALLS:
-            raise self.error(
-                RaspTypeError,
-                f"inlining this call of {name}() takes the program past {limits.MAX_INLINED_CALLS} inlined function "
-                f"calls; call functions fewer times, or raise the limit ({limits.how_to_raise('MAX_INLINED_CALLS')})",
-                span,
-            )
-        scope = Env(parent=function.env, names=dict(zip(function.definition.params, values)))
-        self.call_stack.append(name)
-        qualified = self._qualify(function)
-        if qualified:
-            self._qualifiers.append(qualified)
-        try:
-            for stmt in function.definition.body:
-                self.statement(stmt, scope, main=False)
-            return self.expr(function.definition.result, scope)
-        except RaspError as exc:
-            if exc.span is not None and exc.span.file != span.file or (exc.span and exc.span.line != span.line):
-                exc.message += f"\n  in {name}() called at {span}"
-            raise
-        finally:
-            self.call_stack.pop()
-            if qualified:
-                self._qualifiers.pop()
-
-    def _qualify(self, function: Function) -> str | None:
-        """The qualified name of a call of one of the user's functions (None for the standard library's, whose
-        insides are not the user's names)."""
-        span = function.definition.span
-        if span is not None and Path(span.file).parent == LIBRARY_DIR:
-            return None
-        base = ".".join([*self._qualifiers[-1:], function.definition.name])
-        self._inlined_as[base] = self._inlined_as.get(base, 0) + 1
-        count = self._inlined_as[base]
-        return base if count == 1 else f"{base}#{count}"
-
-    def name_local(self, qualified: str, op_id: int) -> None:
-        self.local_names.setdefault(qualified, op_id)
-        names = self.graph.op(op_id).names
-        if qualified not in names:
-            names.append(qualified)
-
-
-def _call_key(value: Value) -> object:
-    """A hashable stand-in for an argument value (constants by type and value: 1, 1.0 and True differ)."""
-    if isinstance(value, Const):
-        return ("const", type(value.value).__name__, repr(value.value))
-    return value
