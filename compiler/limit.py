@@ -61,6 +61,8 @@ class _Builder:
         self.stages: list[Stage] = []
         self.finite: dict[str, dict[Any, int]] = {}  # definition → value → column
         self.count: dict[str, int] = {}  # definition → the column of count / (i + 2)
+        self.blocks: dict[str, dict[Any, int]] = {}  # a finite expression (its repr) → its one-hot block
+        self.heads: dict[tuple, int | None] = {}  # a key-side predicate's truth table → its count column
         self.inv = self.column("1/(i+2)")
         self.stages.append(Stage("attn", heads=[(self.bos, self.inv)]))
         for name, expr in witness.defs:
@@ -122,14 +124,71 @@ class _Builder:
         return out
 
     def prefix_count(self, pred: tuple, window: Any) -> int:
+        """`#[j ≤ i] φ(j, i)` / (i+2). A φ that reads the query is split by the query's values: one count per
+        distinct key-side predicate, each passed through where the query's values select it."""
         if window is not None:
             raise CompileError("a local count (C-RASP[local]) has no limit construction here yet")
-        if _reads_query(pred):
-            raise CompileError("a count whose predicate reads the query position has no limit construction here yet")
-        phi = self.boolean_column(pred)
+        groups = [(gate, self.key_count(phi)) for gate, phi in self.query_cases(pred)]
+        groups = [(gate, col) for gate, col in groups if col is not None]
+        if len(groups) == 1 and groups[0][0] == self.one:
+            return groups[0][1]
         out = self.column(f"#[{_show(pred)}] / (i+2)")
-        self.stages.append(Stage("attn", heads=[(phi, out)]))
+        # c + gate - 1 is c where the gate is 1 and at most 0 where it is 0 (0 ≤ c < 1)
+        self.mlp([Unit({col: 1.0, gate: 1.0, self.one: -1.0}, {out: 1.0}) for gate, col in groups])
         return out
+
+    def key_count(self, phi: tuple) -> int | None:
+        """The column of `#[j ≤ i] φ(j)` / (i+2) for a predicate of the key only, one head per distinct truth
+        table (None where φ never holds)."""
+        leaves = _finite_leaves(_at_query(phi), self.is_count)
+        blocks = [self.finite_block("leaf", leaf) for leaf in leaves]
+        table = []
+        for combo in _combinations(blocks, "a key-side predicate"):
+            values = {repr(leaf): value for leaf, (value, _) in zip(leaves, combo)}
+            try:
+                if _evaluate(_at_query(phi), values):
+                    table.append(tuple(value for value, _ in combo))
+            except scalar.EvalProblem:
+                continue
+        key = (tuple(map(repr, leaves)), frozenset(table))
+        if key not in self.heads:
+            if not table:
+                self.heads[key] = None
+            else:
+                out = self.column(f"#[{_show(phi)}] / (i+2)")
+                self.stages.append(Stage("attn", heads=[(self.boolean_column(phi), out)]))
+                self.heads[key] = out
+        return self.heads[key]
+
+    def query_cases(self, pred: tuple) -> list[tuple[int, tuple]]:
+        """(gate column, key-side predicate) pairs: the query's values that make `pred` one predicate of the
+        key, grouped by that predicate's truth table; the gate is 1 where the query's values are in the group."""
+        leaves = [leaf for leaf in _finite_leaves(pred, self.is_count) if _reads_query(leaf)]
+        if not leaves:
+            return [(self.one, pred)]
+        blocks = [self.finite_block("query", leaf) for leaf in leaves]
+        key_leaves = [leaf for leaf in _finite_leaves(pred, self.is_count) if not _reads_query(leaf)]
+        key_blocks = [self.finite_block("key", _at_query(leaf)) for leaf in key_leaves]
+        groups: dict[frozenset, tuple[tuple, list]] = {}
+        for combo in _combinations(blocks, "the query's values"):
+            phi = _substitute(pred, {repr(leaf): value for leaf, (value, _) in zip(leaves, combo)})
+            table = []
+            for key_combo in _combinations(key_blocks, "a key-side predicate"):
+                values = {repr(_at_query(leaf)): value for leaf, (value, _) in zip(key_leaves, key_combo)}
+                try:
+                    if _evaluate(_at_query(phi), values):
+                        table.append(tuple(value for value, _ in key_combo))
+                except scalar.EvalProblem:
+                    continue
+            groups.setdefault(frozenset(table), (phi, []))[1].append(tuple(col for _, col in combo))
+        if len(groups) == 1:
+            return [(self.one, next(iter(groups.values()))[0])]
+        cases = []
+        for phi, combos in groups.values():
+            gate = self.column(f"[query selects {_show(phi)}]")
+            self.mlp([Unit({c: 1.0 for c in cols} | {self.one: -(len(cols) - 1.0)}, {gate: 1.0}) for cols in combos])
+            cases.append((gate, phi))
+        return cases
 
     def gated(self, e: tuple) -> int:
         """`c ? x : y` of counts: each branch passed through where its condition holds (|x| ≤ bound in ratio units)."""
@@ -151,23 +210,29 @@ class _Builder:
     # ---- finite values ----------------------------------------------------------------------------
 
     def finite_block(self, name: str, e: tuple) -> dict[Any, int]:
+        """The one-hot block of a finite expression at every position (built once per expression)."""
+        key = repr(e)
+        if key not in self.blocks:
+            self.blocks[key] = self._finite_block(name, e)
+        return self.blocks[key]
+
+    def _finite_block(self, name: str, e: tuple) -> dict[Any, int]:
         head = e[0]
         if head == "tok":
             return self.tokens
         if head == "ref" and e[1] in self.finite:
             return self.finite[e[1]]
+        if head == "ref":
+            raise CompileError(f"{name}: the count {e[1]} is used as a finite value")
         if head == "cmp" and (self.is_count(e[2]) or self.is_count(e[3])):
             return self.comparison(name, e)
         if head == "pick":
             return self.pick(name, e)
-        leaves = _finite_leaves(e)
+        leaves = _finite_leaves(e, self.is_count)
         blocks = [self.finite_block(f"{name}.{k}", leaf) for k, leaf in enumerate(leaves)]
-        cases = math.prod(len(b) for b in blocks)
-        if cases > MAX_CASES:
-            raise CompileError(f"{name}: a finite function of {cases:,} argument combinations (limit {MAX_CASES:,})")
         table = {}
-        for combo in itertools.product(*(list(b.items()) for b in blocks)):
-            values = {leaf: value for leaf, (value, _) in zip(leaves, combo)}
+        for combo in _combinations(blocks, name):
+            values = {repr(leaf): value for leaf, (value, _) in zip(leaves, combo)}
             try:
                 table[tuple(col for _, col in combo)] = _evaluate(e, values)
             except scalar.EvalProblem:
@@ -216,26 +281,37 @@ class _Builder:
         return out
 
     def pick(self, name: str, e: tuple) -> dict[Any, int]:
-        """`max`/`min`/`the {v(j) : j ≤ i, φ} else d`: present_a = (#[φ ∧ v = a] > 0), the first present in order."""
+        """`max`/`min`/`the {v(j) : j ≤ i, φ} else d`: present_a = (#[φ ∧ v = a] > 0), the first present in order;
+        a φ that reads the query is split by the query's values (one such choice per case, gated)."""
         _, how, value, pred, window, default = e
-        if _reads_query(pred):
-            raise CompileError("a count whose predicate reads the query position has no limit construction here yet")
+        if window is not None:
+            raise CompileError("a local count (C-RASP[local]) has no limit construction here yet")
         values = list(self.finite_block(f"{name}.v", _at_query(value)))
-        try:
-            order = sorted(values, reverse=how != "min") if how in ("max", "min") else values
-        except TypeError:
-            raise CompileError(f"{name}: {how} over values that cannot be ordered ({values[:4]})") from None
-        present = {}
-        for a in order:
-            both = ("fn", ("and", ("arg", 0), ("arg", 1)), "", [pred, ("cmp", "==", value, ("lit", a))])
-            count = self.prefix_count(both, window)
-            present[a] = self.step({count: 1.0, self.inv: -0.5})
+        # Numbers before strings: a block may hold values no input meets together (its leaves are enumerated
+        # independently: `num = Q if is_num else 0` lists the token ">" too), and a program that really compares a
+        # number with a string fails in the interpreter, where no model output is checked.
+        order = sorted(values, key=_order_key, reverse=how != "min") if how in ("max", "min") else values
         block = {v: self.column(f"{name}={v!r}") for v in dict.fromkeys([*order, default])}
-        units = [
-            Unit({present[a]: 1.0, **{present[b]: -1.0 for b in order[:k]}}, {block[a]: 1.0})
-            for k, a in enumerate(order)
-        ]
-        units.append(Unit({self.one: 1.0, **{present[a]: -1.0 for a in order}}, {block[default]: 1.0}))
+        units = []
+        for gate, phi in self.query_cases(pred):
+            present = {}
+            for a in order:
+                count = self.key_count(
+                    ("fn", ("and", ("arg", 0), ("arg", 1)), "", [phi, ("cmp", "==", value, ("lit", a))])
+                )
+                if count is not None:
+                    present[a] = self.step({count: 1.0, self.inv: -0.5})
+            # where the gate is 1: the first present value (or the default); where it is 0, every unit is ≤ 0
+            seen: list[int] = []
+            for a, col in present.items():
+                units.append(
+                    Unit(
+                        _weights([(col, 1.0), (gate, 1.0), (self.one, -1.0)] + [(c, -1.0) for c in seen]),
+                        {block[a]: 1.0},
+                    )
+                )
+                seen.append(col)
+            units.append(Unit(_weights([(gate, 1.0)] + [(c, -1.0) for c in seen]), {block[default]: 1.0}))
         self.mlp(units)
         return block
 
@@ -246,23 +322,59 @@ class _Builder:
 # ---- expressions ---------------------------------------------------------------------------------------
 
 
-def _finite_leaves(e: tuple) -> list[tuple]:
-    """The token and definition reads of a finite expression, each once, in order."""
+def _finite_leaves(e: tuple, is_count: Any) -> list[tuple]:
+    """The token and definition reads of a finite expression, and its comparisons of counts, each once, in order."""
     head = e[0]
-    if head in ("tok", "ref"):
+    if head in ("tok", "ref", "pick") or head == "cmp" and (is_count(e[2]) or is_count(e[3])):
         return [e]
     if head == "lit":
         return []
     parts = {"fn": lambda: e[3], "cmp": lambda: e[2:], "ite": lambda: e[1:]}.get(head)
     if parts is None:
         raise CompileError(f"the limit construction has no rule for {head!r} in a finite value yet")
-    return list(dict.fromkeys(leaf for part in parts() for leaf in _finite_leaves(part)))
+    leaves = {repr(leaf): leaf for part in parts() for leaf in _finite_leaves(part, is_count)}
+    return list(leaves.values())
+
+
+def _order_key(value: Any) -> tuple:
+    return (1, value) if isinstance(value, str) else (0, value)
+
+
+def _combinations(blocks: list[dict[Any, int]], what: str) -> Any:
+    """Every combination of the blocks' values, as ((value, column), ...) tuples, refused past MAX_CASES."""
+    cases = math.prod(len(b) for b in blocks)
+    if cases > MAX_CASES:
+        raise CompileError(f"{what}: a finite function of {cases:,} argument combinations (limit {MAX_CASES:,})")
+    return itertools.product(*(list(b.items()) for b in blocks))
+
+
+def _weights(pairs: list[tuple[int, float]]) -> dict[int, float]:
+    """Column weights, summed where a column appears twice (a gate that is the constant column)."""
+    out: dict[int, float] = {}
+    for col, w in pairs:
+        out[col] = out.get(col, 0.0) + w
+    return out
+
+
+def _substitute(e: Any, values: dict[str, Any]) -> Any:
+    """e with the reads named in `values` (by repr) replaced by those constants."""
+    if not isinstance(e, tuple) or not e:
+        return e
+    if repr(e) in values:
+        return ("lit", values[repr(e)])
+    if e[0] == "fn":
+        return ("fn", e[1], e[2], [_substitute(a, values) for a in e[3]])
+    if e[0] in ("tok", "ref", "lit"):
+        return e
+    return (e[0], *(_substitute(x, values) for x in e[1:]))
 
 
 def _evaluate(e: tuple, values: dict) -> Any:
     head = e[0]
+    if repr(e) in values:
+        return values[repr(e)]
     if head in ("tok", "ref"):
-        return values[e]
+        return values[repr(e)]
     if head == "lit":
         return e[1]
     if head == "fn":
