@@ -1,0 +1,74 @@
+"""Stages → a CausalTransformer: stages packed into blocks (attention, then MLP; a new block wherever a stage reads
+what the current one writes) and the weights set column by column."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .builder import Builder
+
+
+def assemble(builder: Builder, output: dict[Any, int], name: str, bound: int) -> Any:
+    """Pack the stages into blocks (attention, then MLP), a new block wherever a stage reads what the current
+    one writes, and set the weights."""
+    import torch
+
+    from ..model import CausalTransformer, DecodeSpec, TransformerConfig
+
+    blocks: list[dict] = []
+    for stage in builder.stages:
+        current = blocks[-1] if blocks else None
+        if stage.kind == "attn":
+            if current is None or current["units"] or stage.reads() & current["attn_writes"]:
+                current = {"heads": [], "units": [], "attn_writes": set(), "mlp_writes": set()}
+                blocks.append(current)
+            current["heads"] += stage.heads
+            current["attn_writes"] |= stage.writes()
+        else:
+            if current is None or stage.reads() & current["mlp_writes"]:
+                current = {"heads": [], "units": [], "attn_writes": set(), "mlp_writes": set()}
+                blocks.append(current)
+            current["units"] += stage.units
+            current["mlp_writes"] |= stage.writes()
+    d = len(builder.labels)
+    cfg = TransformerConfig(
+        vocab_size=len(builder.vocab) + 1,
+        max_len=bound,
+        d_model=d,
+        n_layers=len(blocks),
+        n_heads=[len(b["heads"]) for b in blocks],
+        d_head=[1] * len(blocks),
+        d_mlp=[len(b["units"]) for b in blocks],
+        n_out=len(output),
+        pos_encoding="nope",
+    )
+    spec = DecodeSpec(
+        vocab=[None, *builder.vocab],
+        max_len=bound,
+        causal=True,
+        output=name,
+        output_kind="categorical",
+        output_values=list(output),
+        residual_labels=builder.labels,
+        notes=[f"limit construction: exact on inputs up to {bound} tokens; the same parameters at every length"],
+    )
+    model = CausalTransformer(cfg, spec).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+        model.tok_emb.weight[0, builder.bos] = 1.0
+        model.tok_emb.weight[:, builder.one] = 1.0
+        for k, token in enumerate(builder.vocab, start=1):
+            model.tok_emb.weight[k, builder.tokens[token]] = 1.0
+        for block, layout in zip(model.blocks, blocks):
+            for h, (source, target) in enumerate(layout["heads"]):
+                block.attn.W_V[h, source, 0] = 1.0
+                block.attn.W_O[h, 0, target] = 1.0
+            for u, unit in enumerate(layout["units"]):
+                for col, w in unit.reads.items():
+                    block.mlp.fc_in.weight[u, col] = w
+                for col, w in unit.writes.items():
+                    block.mlp.fc_out.weight[col, u] = w
+        for k, col in enumerate(output.values()):
+            model.unembed.weight[k, col] = 1.0
+    return model
