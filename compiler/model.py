@@ -46,6 +46,9 @@ class TransformerConfig:
     bias: bool = False
     attn_scale: float | None = None  # multiplies q·k; None: 1/sqrt(d_head)
     dropout: float = 0.0
+    # Local positional relations: a score bias per head for each offset i - j < rel_window (0: none). Its size does
+    # not depend on the input length (the limit construction reads the token d positions back with it).
+    rel_window: int = 0
 
     def __post_init__(self) -> None:
         if self.pos_encoding not in ("ape", "nope"):
@@ -76,7 +79,16 @@ class TransformerConfig:
 class Attention(nn.Module):
     """Multi-head attention with per-head weight matrices (heads × d_model × d_head)."""
 
-    def __init__(self, d_model: int, n_heads: int, d_head: int, bias: bool, scale: float | None, causal: bool):
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        d_head: int,
+        bias: bool,
+        scale: float | None,
+        causal: bool,
+        rel_window: int = 0,
+    ):
         super().__init__()
         self.n_heads, self.d_head, self.causal = n_heads, d_head, causal
         self.scale = 1.0 / math.sqrt(d_head) if scale is None else scale
@@ -85,6 +97,7 @@ class Attention(nn.Module):
         self.W_V = nn.Parameter(torch.randn(n_heads, d_model, d_head) * 0.02)
         self.W_O = nn.Parameter(torch.randn(n_heads, d_head, d_model) * 0.02)
         self.b_O = nn.Parameter(torch.zeros(d_model)) if bias else None
+        self.rel_bias = nn.Parameter(torch.zeros(n_heads, rel_window)) if rel_window else None
 
     def forward(self, x: torch.Tensor, cache: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """`cache` (generation): keys and values of the positions before x's, extended in place with x's."""
@@ -96,6 +109,8 @@ class Attention(nn.Module):
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
             cache["k"], cache["v"] = k, v
         scores = torch.einsum("bhte,bhse->bhts", q, k) * self.scale
+        if self.rel_bias is not None:
+            scores = scores + self.offset_bias(q.shape[2], k.shape[2], x.device)
         if self.causal:
             t, s = q.shape[2], k.shape[2]  # query i is position s - t + i: it sees keys up to there
             mask = torch.ones(t, s, dtype=torch.bool, device=x.device).tril(diagonal=s - t)
@@ -106,6 +121,13 @@ class Attention(nn.Module):
         if self.b_O is not None:
             out = out + self.b_O
         return out, pattern
+
+    def offset_bias(self, t: int, s: int, device: torch.device) -> torch.Tensor:
+        """heads × t × s: rel_bias[h, i - j] where 0 ≤ i - j < rel_window (query i at position s - t + i), else 0."""
+        window = self.rel_bias.shape[1]
+        offsets = torch.arange(s - t, s, device=device)[:, None] - torch.arange(s, device=device)[None, :]
+        inside = (offsets >= 0) & (offsets < window)
+        return self.rel_bias[:, offsets.clamp(0, window - 1)] * inside
 
 
 class MLP(nn.Module):
@@ -123,7 +145,11 @@ class Block(nn.Module):
         super().__init__()
         norm = (lambda: nn.LayerNorm(cfg.d_model)) if cfg.layer_norm else nn.Identity
         self.ln1, self.ln2 = norm(), norm()
-        self.attn = Attention(cfg.d_model, n_heads, d_head, cfg.bias, cfg.attn_scale, cfg.causal) if n_heads else None
+        self.attn = (
+            Attention(cfg.d_model, n_heads, d_head, cfg.bias, cfg.attn_scale, cfg.causal, cfg.rel_window)
+            if n_heads
+            else None
+        )
         self.mlp = MLP(cfg.d_model, d_mlp, cfg.bias) if d_mlp else None
         self.drop = nn.Dropout(cfg.dropout)
 

@@ -84,6 +84,10 @@ def to_hooked_transformer(model: CausalTransformer) -> HookedTransformer:
         raise TypeError(f"to_hooked_transformer needs a compiler.CausalTransformer, got {type(model).__name__}")
 
     cfg = model.cfg
+    if cfg.rel_window:
+        raise ValueError(
+            "TransformerLens has no per-offset attention bias: a model with rel_window > 0 cannot be converted"
+        )
     reference = model.tok_emb.weight
     dtype, device = reference.dtype, reference.device
     like = {"dtype": dtype, "device": device}

@@ -1,4 +1,5 @@
-"""The limit construction (compiler/limit.py): one NoPE model per C-RASP program, the same at every length."""
+"""The limit construction (compiler/limit/): one model per C-RASP (NoPE) or C-RASP[periodic, local] (APE) program,
+the same at every length."""
 
 import random
 from pathlib import Path
@@ -32,6 +33,13 @@ BUILT = {
     "sort": [0, 1, 2, 3, ">", "."],
     "zhou_sort": [0, 1, 2, 3, "<bos>", "<sep>", "<eos>"],
     "count": [0, 1, 2, 3, 4, 5, "<bos>", "<sep>", "<eos>"],
+    # C-RASP[periodic, local]: periodic position features (APE) and reads of nearby positions (per-offset biases)
+    "aa_star": list("ab"),
+    "aaaa_star": list("ab"),
+    "abab_star": list("ab"),
+    "binary_majority_interleave": [0, 1],
+    "tomita_4": [0, 1],
+    "copy_unique": [0, 1, 2, 3, ">", "."],
 }
 
 
@@ -47,6 +55,11 @@ def _inputs(vocab, length, rng, n=60):
             inputs.append(s)
     if vocab == [0, 1]:
         inputs += [rng.sample([1, 0] * (length // 2) + [1] * (length % 2), length) for _ in range(n // 2)]
+    if vocab == list("ab"):  # the periodic languages' members, and near misses
+        for _ in range(n // 2):
+            member = list((rng.choice(["a", "ab"]) * length)[:length])
+            k = rng.randrange(length)
+            inputs.append(member if rng.random() < 0.5 else member[:k] + [rng.choice("ab")] + member[k + 1 :])
     return inputs
 
 
@@ -54,7 +67,10 @@ def _inputs(vocab, length, rng, n=60):
 def test_one_model_agrees_with_the_interpreter_at_every_length(name):
     program, vocab = rasp.load(name), BUILT[name]
     limit = compile_limit(program, vocab)
-    assert limit.model.cfg.pos_encoding == "nope" and limit.model.pos_emb is None  # nothing sized by a length
+    periodic = rasp.predict(program, vocab=vocab).crasp.ok is False  # only C-RASP[periodic, local] ✓
+    # NoPE for C-RASP; for C-RASP[periodic, local] a position table only where a period is read
+    assert (limit.model.cfg.pos_encoding == "nope") == (limit.model.pos_emb is None)
+    assert periodic or limit.model.pos_emb is None
     rng = random.Random(7)
     for length in (16, 64):
         inputs = _inputs(vocab, length, rng)
@@ -85,8 +101,21 @@ def test_past_its_bound_a_small_construction_fails_as_stated():
 
 @pytest.mark.parametrize("name", ["hist", "reverse"])
 def test_programs_outside_c_rasp_are_refused_with_the_analysis_reasons(name):
-    with pytest.raises(CompileError, match=r"no C-RASP ✓:\n  .*\.rasp:\d+:\d+: "):
+    with pytest.raises(CompileError, match=r"no C-RASP or C-RASP\[periodic, local\] ✓:\n  .*\.rasp:\d+:\d+: "):
         compile_limit(rasp.load(name), list("abc"))
+
+
+def test_nearby_reads_are_per_offset_biases_and_periodic_features_a_periodic_table():
+    tomita_4 = compile_limit(rasp.load("tomita_4"), [0, 1]).model
+    assert tomita_4.cfg.rel_window == 3 and tomita_4.cfg.pos_encoding == "nope"  # back1 and back2: offsets 1, 2
+    biases = [b.attn.rel_bias for b in tomita_4.blocks if b.attn is not None and b.attn.rel_bias is not None]
+    rows = [row for bias in biases for row in bias if torch.count_nonzero(row)]
+    assert rows and all(int(torch.count_nonzero(row)) == 1 for row in rows)  # each such head: one offset
+    assert {int(torch.nonzero(row)[0]) for row in rows} == {1, 2}
+    aa_star = compile_limit(rasp.load("aa_star"), list("ab")).model
+    table = aa_star.pos_emb.weight
+    assert aa_star.cfg.pos_encoding == "ape" and aa_star.cfg.rel_window == 0
+    assert torch.equal(table[1:-2], table[3:])  # period 2 after BOS, over the whole table
 
 
 def test_a_query_dependent_count_is_one_head_per_distinct_key_predicate():

@@ -54,7 +54,7 @@ def build_limit(witness: Witness, vocab: list, bound: int = DEFAULT_BOUND, dtype
     """The limit construction of a C-RASP witness over `vocab`, exact on inputs up to `bound` tokens."""
     import torch
 
-    builder = Builder(witness, list(vocab), slope=2.0 * (bound + 2))
+    builder = Builder(witness, list(vocab), bound)
     output = builder.finite.get(witness.output)
     if output is None:
         raise CompileError(f"the output {witness.output} is a count; a C-RASP program outputs finite values")
@@ -63,12 +63,17 @@ def build_limit(witness: Witness, vocab: list, bound: int = DEFAULT_BOUND, dtype
 
 
 def compile_limit(program: Any, vocab: list, bound: int = DEFAULT_BOUND, output: str | None = None) -> LimitModel:
-    """The limit construction of a program the analysis places in C-RASP (its witness, checked against the
-    program); any other program is refused with the analysis' located reasons."""
+    """The limit construction of a program the analysis places in C-RASP (NoPE) or, failing that, in
+    C-RASP[periodic, local] (APE: periodic position features, per-offset biases), from the verdict's witness,
+    checked against the program; any other program is refused with the analysis' located reasons."""
     import rasp
 
-    verdict = rasp.predict(program, output, vocab=list(vocab)).crasp
-    if not verdict.ok or verdict.witness is None:
-        reasons = "\n  ".join(verdict.reasons)
-        raise CompileError(f"{program.filename}: no limit construction: the program has no C-RASP ✓:\n  {reasons}")
-    return build_limit(verdict.witness, list(vocab), bound)
+    prediction = rasp.predict(program, output, vocab=list(vocab))
+    for verdict in (prediction.crasp, prediction.crasp_pos):
+        if verdict.ok and verdict.witness is not None:
+            return build_limit(verdict.witness, list(vocab), bound)
+    reasons = "\n  ".join(dict.fromkeys(prediction.crasp.reasons + prediction.crasp_pos.reasons))
+    raise CompileError(
+        f"{program.filename}: no limit construction: the program has no C-RASP or C-RASP[periodic, local] ✓:\n"
+        f"  {reasons}"
+    )

@@ -40,7 +40,8 @@ def assemble(builder: Builder, output: dict[Any, int], name: str, bound: int) ->
         d_head=[1] * len(blocks),
         d_mlp=[len(b["units"]) for b in blocks],
         n_out=len(output),
-        pos_encoding="nope",
+        pos_encoding="ape" if builder.positional else "nope",  # periodic features live in the position table
+        rel_window=1 + max((d for b in blocks for _, _, d in b["heads"] if d is not None), default=-1),
     )
     spec = DecodeSpec(
         vocab=[None, *builder.vocab],
@@ -50,7 +51,14 @@ def assemble(builder: Builder, output: dict[Any, int], name: str, bound: int) ->
         output_kind="categorical",
         output_values=list(output),
         residual_labels=builder.labels,
-        notes=[f"limit construction: exact on inputs up to {bound} tokens; the same parameters at every length"],
+        notes=[
+            f"limit construction: exact on inputs up to {bound} tokens; the same parameters at every length"
+            + (
+                " (a position table of period-m columns; per-offset biases for nearby reads)"
+                if builder.positional or cfg.rel_window
+                else ""
+            )
+        ],
     )
     model = CausalTransformer(cfg, spec).double()
     with torch.no_grad():
@@ -61,14 +69,19 @@ def assemble(builder: Builder, output: dict[Any, int], name: str, bound: int) ->
         for k, token in enumerate(builder.vocab, start=1):
             model.tok_emb.weight[k, builder.tokens[token]] = 1.0
         for block, layout in zip(model.blocks, blocks):
-            for h, (source, target) in enumerate(layout["heads"]):
+            for h, (source, target, offset) in enumerate(layout["heads"]):
                 block.attn.W_V[h, source, 0] = 1.0
                 block.attn.W_O[h, 0, target] = 1.0
+                if offset is not None:
+                    block.attn.rel_bias[h, offset] = builder.offset_score
             for u, unit in enumerate(layout["units"]):
                 for col, w in unit.reads.items():
                     block.mlp.fc_in.weight[u, col] = w
                 for col, w in unit.writes.items():
                     block.mlp.fc_out.weight[col, u] = w
+        for col, value_at in builder.positional.items():
+            for p in range(bound + 1):
+                model.pos_emb.weight[p, col] = value_at(p)
         for k, col in enumerate(output.values()):
             model.unembed.weight[k, col] = 1.0
     return model

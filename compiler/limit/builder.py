@@ -4,7 +4,6 @@ over a residual stream of named columns (docs/compiler.md, "The limit constructi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -13,32 +12,13 @@ from rasp.analysis.crasp_eval import COMPARE, Witness
 
 from ..errors import CompileError
 from .exprs import at_query, combinations, evaluate, finite_leaves, order_key, reads_query, show, substitute, weights
+from .positions import PositionalColumns
+from .stages import Stage, Unit
 
 
-@dataclass
-class Unit:
-    """A hidden ReLU unit: reads Σ w·x over columns (the `one` column gives the bias), writes c·h to columns."""
-
-    reads: dict[int, float]
-    writes: dict[int, float]
-
-
-@dataclass
-class Stage:
-    kind: str  # "attn": heads (source column → target column); "mlp": units
-    heads: list[tuple[int, int]] = field(default_factory=list)
-    units: list[Unit] = field(default_factory=list)
-
-    def reads(self) -> set[int]:
-        return {s for s, _ in self.heads} | {c for u in self.units for c in u.reads}
-
-    def writes(self) -> set[int]:
-        return {t for _, t in self.heads} | {c for u in self.units for c in u.writes}
-
-
-class Builder:
-    def __init__(self, witness: Witness, vocab: list, slope: float):
-        self.vocab, self.slope = vocab, slope
+class Builder(PositionalColumns):
+    def __init__(self, witness: Witness, vocab: list, bound: int):
+        self.vocab, self.slope = vocab, 2.0 * (bound + 2)
         self.labels: list[str] = []
         self.bos, self.one = self.column("BOS"), self.column("1")
         self.tokens = {t: self.column(f"token={t!r}") for t in vocab}
@@ -47,8 +27,9 @@ class Builder:
         self.count: dict[str, int] = {}  # definition → the column of count / (i + 2)
         self.blocks: dict[str, dict[Any, int]] = {}  # a finite expression (its repr) → its one-hot block
         self.heads: dict[tuple, int | None] = {}  # a key-side predicate's truth table → its count column
+        self.init_positions(bound)
         self.inv = self.column("1/(i+2)")
-        self.stages.append(Stage("attn", heads=[(self.bos, self.inv)]))
+        self.stages.append(Stage("attn", heads=[(self.bos, self.inv, None)]))
         for name, expr in witness.defs:
             self.define(name, expr)
 
@@ -66,7 +47,9 @@ class Builder:
 
     def is_count(self, e: tuple) -> bool:
         head = e[0]
-        if head in ("count", "sum", "mean"):
+        if head == "count":
+            return e[2] is None  # a count over nearby positions (a window) is a small number: finite
+        if head in ("sum", "mean"):
             return True
         if head == "lin":
             return any(self.is_count(t) for _, t in e[1])
@@ -83,8 +66,8 @@ class Builder:
             return {}, Fraction(e[1])
         if head == "ref" and e[1] in self.count:
             return {self.count[e[1]]: Fraction(1)}, Fraction(0)
-        if head == "count":
-            return {self.prefix_count(e[1], e[2]): Fraction(1)}, Fraction(0)
+        if head == "count" and e[2] is None:
+            return {self.prefix_count(e[1], None): Fraction(1)}, Fraction(0)
         if head == "lin":
             terms: dict[int, Fraction] = {}
             const = Fraction(e[2])
@@ -94,8 +77,10 @@ class Builder:
                     terms[col] = terms.get(col, Fraction(0)) + Fraction(c) * w
                 const += Fraction(c) * k
             return terms, const
-        if head == "ite":
+        if head == "ite" and self.is_count(e):
             return {self.gated(e): Fraction(1)}, Fraction(0)
+        if not self.is_count(e):  # a small whole number (a count over nearby positions) among counts
+            return {self.ratio_of(self.finite_block("term", e)): Fraction(1)}, Fraction(0)
         raise CompileError(f"the limit construction has no rule for {head!r} in a count yet")
 
     def linear_column(self, name: str, form: tuple[dict[int, Fraction], Fraction]) -> int:
@@ -140,7 +125,7 @@ class Builder:
                 self.heads[key] = None
             else:
                 out = self.column(f"#[{show(phi)}] / (i+2)")
-                self.stages.append(Stage("attn", heads=[(self.boolean_column(phi), out)]))
+                self.stages.append(Stage("attn", heads=[(self.boolean_column(phi), out, None)]))
                 self.heads[key] = out
         return self.heads[key]
 
@@ -211,7 +196,11 @@ class Builder:
         if head == "cmp" and (self.is_count(e[2]) or self.is_count(e[3])):
             return self.comparison(name, e)
         if head == "pick":
-            return self.pick(name, e)
+            return self.local_pick(name, e) if e[4] is not None else self.pick(name, e)
+        if head == "mod":
+            return self.periodic_block(e[1], e[2])
+        if head == "count":
+            return self.local_count(name, e)
         leaves = finite_leaves(e, self.is_count)
         blocks = [self.finite_block(f"{name}.{k}", leaf) for k, leaf in enumerate(leaves)]
         table = {}

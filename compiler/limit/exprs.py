@@ -18,7 +18,9 @@ MAX_CASES = 4096  # combinations of finite values one lookup MLP may enumerate
 def finite_leaves(e: tuple, is_count: Any) -> list[tuple]:
     """The token and definition reads of a finite expression, and its comparisons of counts, each once, in order."""
     head = e[0]
-    if head in ("tok", "ref", "pick") or head == "cmp" and (is_count(e[2]) or is_count(e[3])):
+    if head in ("tok", "ref", "pick", "mod") or head == "count" and not is_count(e):
+        return [e]
+    if head == "cmp" and (is_count(e[2]) or is_count(e[3])):
         return [e]
     if head == "lit":
         return []
