@@ -62,8 +62,9 @@ def compile(
     (≥ 1/(16(N + 1)) for counts), far above the attention error. Compiled weights are float64 by default;
     float32 works for most programs (see docs/compiler.md).
 
-    `limit=True`: the limit construction instead (compiler/limit.py): for a C-RASP program, one NoPE model for
-    every input length up to its stated bound (`max_len`, if given, is that bound; default 4,095).
+    `limit=True`: the limit construction instead (compiler/limit/): for a C-RASP program, one NoPE model for
+    every input length up to its stated bound (`max_len`, if given, is that bound; default 4,095); for a
+    C-RASP[periodic, local] program the same with a periodic position table and per-offset attention biases.
 
     Raises `CompileError` (a `RaspError`) naming the s-op and its source position when it cannot compile.
     """

@@ -1,4 +1,4 @@
-"""Limit construction: one NoPE transformer for a C-RASP program, the same at every input length.
+"""Limit construction: one transformer for a C-RASP program, the same at every input length.
 
 Built from the analysis' checked witness (rasp/analysis/witness.py), definition by definition (docs/compiler.md,
 "The limit construction"). The residual stream has a fixed set of columns: BOS, a constant 1, the token one-hot,
@@ -8,10 +8,11 @@ C(i)/(i+2); a head on the BOS column holds 1/(i+2), which turns constants into t
 integer linear combination y of counts is then the sign of y/(i+2) ± 1/(2(i+2)), a margin of 1/(2(i+2)) either
 way, read by a ReLU step of slope S: exact while 2(i+2) ≤ S, i.e. for inputs up to S/2 - 1 tokens. Finite
 functions are lookup MLPs on one-hot blocks, `max`/`min`/`the` retrievals a count per value and an MLP that keeps
-the first present value. Nothing in it depends on the length but the stated bound.
+the first present value; a predicate that reads the query is split by the query's values. Nothing in it depends
+on the length but the stated bound.
 
-Supported: the NoPE fragment (C-RASP) with prefix counts; periodic and local terms (C-RASP[periodic, local]) are
-refused with a reason, as is any program without a C-RASP ✓.
+C-RASP programs give NoPE models; C-RASP[periodic, local] programs add a periodic position table and per-offset
+attention biases for nearby positions (positions.py). Any other program is refused with the analysis' reasons.
 """
 
 from __future__ import annotations
