@@ -207,7 +207,7 @@ def verify(
                 expected.append(program.run(seq, output=name, causal=spec.causal))
             except RaspError:
                 expected.append(None)
-    outside = _outside_retrieval_domain(program, spec, inputs) if spec.retrievals else set()
+    outside = outside_retrieval_domain(program, spec, inputs) if spec.retrievals else set()
     kept = [(seq, exp) for k, (seq, exp) in enumerate(zip(inputs, expected)) if exp is not None and k not in outside]
     got = model.run_batch([seq for seq, _ in kept], batch_size=batch_size)
     agreed, mismatches = 0, []
@@ -220,7 +220,7 @@ def verify(
     return Agreement(agreed, len(kept), skipped, mismatches, len(outside), min_checked)
 
 
-def _outside_retrieval_domain(program: Program, spec, inputs: list[list]) -> set[int]:
+def outside_retrieval_domain(program: Program, spec, inputs: list[list]) -> set[int]:
     """Inputs on which a categorical aggregate of numbers selects differing values (the interpreter then
     averages them; the compiled retrieval assumes they agree)."""
     ids = {}

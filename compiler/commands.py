@@ -20,7 +20,7 @@ from rasp.inputs import read_stop, split_input
 from .api import MIN_CHECKED
 
 
-def _vocab(args: argparse.Namespace) -> list:
+def vocab_from_args(args: argparse.Namespace) -> list:
     if not args.vocab:
         raise RaspInputError('give the vocabulary with --vocab, e.g. --vocab "a b c"')
     text = args.vocab
@@ -59,7 +59,7 @@ def _compile(args: argparse.Namespace):
     program = rasp.load(args.file)
     model = compile(
         program,
-        vocab=_vocab(args),
+        vocab=vocab_from_args(args),
         max_len=_max_len(args),
         causal=_mode(args),
         output=args.output,
@@ -112,7 +112,7 @@ def cmd_limit(args: argparse.Namespace) -> int:
 
     out = args.o or args.file.rsplit(".", 1)[0] + ".limit.safetensors"
     check_output_path(out)
-    limit = compile_limit(rasp.load(args.file), _vocab(args), output=args.output)
+    limit = compile_limit(rasp.load(args.file), vocab_from_args(args), output=args.output)
     sidecar = save(limit.model, out)
     print(f"{args.file}: limit construction: {_summary(limit.model)}; exact on inputs up to {limit.bound} tokens")
     print(f"wrote {out} and {sidecar}")
@@ -130,7 +130,7 @@ def cmd_scaling(args: argparse.Namespace) -> int:
     from .scaling import format_table, measure_growth, plot_table
 
     program = rasp.load(args.file)
-    vocab = _vocab(args)
+    vocab = vocab_from_args(args)
 
     def build(max_len: int) -> Any:
         return compile(program, vocab=vocab, max_len=max_len, causal=_mode(args), output=args.output)

@@ -24,7 +24,7 @@ from . import attention as A
 from .errors import CompileError
 from .layout import NOTBOS, Encoding, Form, combine
 from .mlp import affine_units, lookup_units, numeric_units
-from .values import _size, canonical, is_number, ordered
+from .values import canonical, combination_count, is_number, ordered
 
 if TYPE_CHECKING:
     from .assemble import Compiler
@@ -60,7 +60,9 @@ def compile_map(compiler: Compiler, op: Op) -> Encoding:
     composed, bases = compiler.vs.composed(op.id)
     if bases != inputs:
         try:
-            if _size([compiler.values(b) for b in bases]) <= _size([compiler.values(i) for i in inputs]):
+            if combination_count([compiler.values(b) for b in bases]) <= combination_count(
+                [compiler.values(i) for i in inputs]
+            ):
                 fn, inputs = composed, bases
         except CompileError:
             pass
@@ -98,7 +100,7 @@ def _function(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...]
             and _affine_in(fn, set(range(len(encs))))
         ):
             values = compiler.values(op.id)
-            if 2 * len(values) < _size([list(e.cat) for e in encs]):
+            if 2 * len(values) < combination_count([list(e.cat) for e in encs]):
                 # Cheaper than a lookup: the affine sum is free, one ramp pair per output value.
                 return _discretized_affine(compiler, op, fn, encs, values)
         return _lookup(compiler, op, fn, inputs, primary)

@@ -226,7 +226,7 @@ class ValueSets:
                 based = [self.get(b) for b in bases]
             except CompileError:
                 based = None
-            if based is not None and _size(based) <= max(_size(direct), 1):
+            if based is not None and combination_count(based) <= max(combination_count(direct), 1):
                 return self.image(op, fn, based)
             return self.image(op, op.fn, direct)
         if op.kind == "selector_width":
@@ -308,7 +308,7 @@ def _args(fn: scalar.Fn) -> set[int]:
     return set().union(*(_args(f) for f in fn[1:]))
 
 
-def _size(sets: list[list]) -> int:
+def combination_count(sets: list[list]) -> int:
     size = 1
     for s in sets:
         size *= len(s)

@@ -22,7 +22,7 @@ def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
 
     import compiler
     import rasp
-    from compiler.commands import _vocab
+    from compiler.commands import vocab_from_args
 
     from .attention_maps import compare_attention, format_table
     from .compiled import INITS, ProgramTask, train_on_program
@@ -34,7 +34,7 @@ def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     program = rasp.load(args.file)
-    vocab = _vocab(args)
+    vocab = vocab_from_args(args)
     if args.limit:  # the construction the theory predicts: the same NoPE model at every length
         model = compiler.compile_limit(program, vocab).model.to(args.device or "cpu")
         model.spec = replace(model.spec, max_len=args.max_len)  # trained and compared on --max-len, not its bound

@@ -59,7 +59,7 @@ class ProgramTask:
 
     def labels(self, inputs: Sequence[Sequence[Any]]) -> list[tuple[list, list] | None]:
         """(input, per-position targets) for each input, None where the input has no label."""
-        from compiler.api import _outside_retrieval_domain
+        from compiler.api import outside_retrieval_domain
 
         inputs = [list(seq) for seq in inputs]
         name = self.spec.output
@@ -72,7 +72,7 @@ class ProgramTask:
                     values.append(self.program.run(seq, output=name, causal=self.spec.causal))
                 except Exception:  # noqa: BLE001
                     values.append(None)
-        outside = _outside_retrieval_domain(self.program, self.spec, inputs) if self.spec.retrievals else set()
+        outside = outside_retrieval_domain(self.program, self.spec, inputs) if self.spec.retrievals else set()
         out: list[tuple[list, list] | None] = []
         for k, (seq, vals) in enumerate(zip(inputs, values)):
             if vals is None or k in outside:

@@ -206,7 +206,7 @@ class SelectorAnalysis:
 
         def satisfiable(d: int) -> bool:
             # the answer depends on d only through the truth of the positional leaves
-            key = tuple(_compare(leaf[1], leaf[2] * d + leaf[3]) for leaf in positional)
+            key = tuple(compare_offset(leaf[1], leaf[2] * d + leaf[3]) for leaf in positional)
             if key not in cache:
                 cache[key] = any(
                     _holds(formula, leaves, dict(zip(variables, bits)), d)
@@ -220,7 +220,7 @@ class SelectorAnalysis:
                 same: dict[tuple, bool] = {}  # like `satisfiable`, the answer depends on d only through the leaves
 
                 def as_far(d: int) -> bool:
-                    key = tuple(_compare(leaf[1], leaf[2] * d + leaf[3]) for leaf in positional)
+                    key = tuple(compare_offset(leaf[1], leaf[2] * d + leaf[3]) for leaf in positional)
                     if key not in same:
                         same[key] = self._same_as_far(formula, leaves, variables, d, bound)
                     return same[key]
@@ -313,7 +313,7 @@ def _constant_for_causal(op: str, coef: Any, offset: Any) -> bool | None:
         if root >= 0 and root.denominator == 1:
             return None
         return op == "!="
-    near, far = _compare(op, offset), _compare(op, coef * 10**9 + offset)
+    near, far = compare_offset(op, offset), compare_offset(op, coef * 10**9 + offset)
     return near if near == far else None  # a linear function changes sign at most once
 
 
@@ -321,7 +321,7 @@ def _offset_text(d: int) -> str:
     return "i" if d == 0 else f"i-{d}" if d > 0 else f"i+{-d}"
 
 
-def _compare(op: str, x: Fraction, y: int = 0) -> bool:
+def compare_offset(op: str, x: Fraction, y: int = 0) -> bool:
     return bool(scalar.SCALAR_OPS[op](x, y))
 
 
@@ -340,5 +340,5 @@ def _holds(formula: tuple, leaves: list, assignment: dict[int, bool], d: int) ->
         return assignment[formula[1]]
     if leaf[0] == "pos":
         _, op, coef, offset = leaf
-        return _compare(op, coef * d + offset)
+        return compare_offset(op, coef * d + offset)
     return True  # "bad" leaves are reported anyway

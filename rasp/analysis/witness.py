@@ -21,7 +21,7 @@ from .crasp_eval import Expr, Witness
 from .domain import Num
 from .kinds import KindAnalysis
 from .scalar_eval import FnEval
-from .selectors import _compare
+from .selectors import compare_offset
 
 TRUE = ("lit", True)
 POSITION = ("lin", ((1, ("count", TRUE, None)),), -1)
@@ -227,7 +227,7 @@ class Builder:
             kind = leaves[leaf[1]]
             if kind[0] == "pos":
                 _, op, coef, offset = kind
-                return ("lit", _compare(op, coef * d + offset))
+                return ("lit", compare_offset(op, coef * d + offset))
             if kind[0] == "bad":
                 raise NoWitness(sel.id, "could not show the selector compares finite values only")
         if head in ("and", "or", "not", "if"):
