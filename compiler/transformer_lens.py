@@ -75,7 +75,6 @@ def to_hooked_transformer(model: CausalTransformer) -> HookedTransformer:
     Its logits equal `model(ids)` and `run_with_cache(ids)[1]["pattern", layer][:, :h]` equals layer's
     attention pattern (`model(ids, return_attention=True)`, h the layer's head count) up to rounding."""
     import torch
-    from torch import nn
 
     HookedTransformer, HookedTransformerConfig = _import_transformer_lens()
     from .model import CausalTransformer
@@ -90,42 +89,16 @@ def to_hooked_transformer(model: CausalTransformer) -> HookedTransformer:
         )
     reference = model.tok_emb.weight
     dtype, device = reference.dtype, reference.device
-    like = {"dtype": dtype, "device": device}
-    d_model = cfg.d_model
     attns = [block.attn for block in model.blocks]
     mlps = [block.mlp for block in model.blocks]
     n_heads = max([a.n_heads for a in attns if a is not None] + [1])
     d_head = max([a.d_head for a in attns if a is not None] + [1])
     d_mlp = max([m.fc_in.out_features for m in mlps if m is not None] + [0])
-
-    # Ours multiplies q·k by each layer's `scale`; TransformerLens divides by one `attn_scale` (a config field in
-    # 3.x, not in 2.0, which has only sqrt(d_head) or, without use_attn_scale, 1). Fold into W_Q what it can't say.
-    scales = {float(a.scale) for a in attns if a is not None}
-    scale = scales.pop() if len(scales) == 1 else None
-    fold_scale = False
-    scale_options: dict[str, Any] = {"use_attn_scale": False}
-    if (scale is None and not scales) or scale == 1.0:
-        pass
-    elif scale == 1.0 / math.sqrt(d_head):
-        scale_options = {"use_attn_scale": True}  # TransformerLens's default, sqrt(d_head)
-    elif scale and "attn_scale" in {f.name for f in dataclasses.fields(HookedTransformerConfig)}:
-        scale_options = {"use_attn_scale": True, "attn_scale": 1.0 / scale}
-    else:
-        fold_scale = True
-
-    eps = 1e-5
-    if cfg.layer_norm:
-        norms = [model.ln_f] + [n for block in model.blocks for n in (block.ln1, block.ln2)]
-        if not all(isinstance(n, nn.LayerNorm) for n in norms):
-            raise ValueError("to_hooked_transformer supports torch.nn.LayerNorm layer norms only")
-        eps_values = {float(n.eps) for n in norms}
-        if len(eps_values) > 1:
-            raise ValueError(f"TransformerLens has one layer-norm eps; this model uses {sorted(eps_values)}")
-        eps = eps_values.pop()
+    scale_options, fold_scale = _scale_options(attns, d_head, HookedTransformerConfig)
 
     tl_cfg = HookedTransformerConfig(
         n_layers=cfg.n_layers,
-        d_model=d_model,
+        d_model=cfg.d_model,
         n_heads=n_heads,
         d_head=d_head,
         d_mlp=d_mlp if d_mlp else None,
@@ -135,7 +108,7 @@ def to_hooked_transformer(model: CausalTransformer) -> HookedTransformer:
         n_ctx=cfg.max_len + 1,
         act_fn="relu",
         normalization_type="LN" if cfg.layer_norm else None,
-        eps=eps,
+        eps=_layer_norm_eps(model),
         positional_embedding_type="standard",
         attention_dir="causal" if cfg.causal else "bidirectional",
         **scale_options,
@@ -147,8 +120,51 @@ def to_hooked_transformer(model: CausalTransformer) -> HookedTransformer:
     with warnings.catch_warnings():  # TransformerLens 3.x announces HookedTransformer's removal in 4.0
         warnings.filterwarnings("ignore", message="HookedTransformer is deprecated", category=DeprecationWarning)
         tl_model = HookedTransformer(tl_cfg)
+    state = _state(model, tl_model, fold_scale, d_mlp)
+    with torch.no_grad():
+        for name, param in tl_model.named_parameters():
+            param.copy_(state[name])
+    tl_model.eval()
+    return tl_model
 
-    # Every TransformerLens parameter, zero unless set below.
+
+def _scale_options(attns: list, d_head: int, config_class: Any) -> tuple[dict[str, Any], bool]:
+    """Ours multiplies q·k by each layer's `scale`; TransformerLens divides by one `attn_scale` (a config field in
+    3.x, not in 2.0, which has only sqrt(d_head) or, without use_attn_scale, 1). What it can't say is folded into
+    W_Q (the second value)."""
+    scales = {float(a.scale) for a in attns if a is not None}
+    scale = scales.pop() if len(scales) == 1 else None
+    if (scale is None and not scales) or scale == 1.0:
+        return {"use_attn_scale": False}, False
+    if scale == 1.0 / math.sqrt(d_head):
+        return {"use_attn_scale": True}, False  # TransformerLens's default, sqrt(d_head)
+    if scale and "attn_scale" in {f.name for f in dataclasses.fields(config_class)}:
+        return {"use_attn_scale": True, "attn_scale": 1.0 / scale}, False
+    return {"use_attn_scale": False}, True
+
+
+def _layer_norm_eps(model: CausalTransformer) -> float:
+    """TransformerLens has one layer-norm eps for the whole model."""
+    from torch import nn
+
+    if not model.cfg.layer_norm:
+        return 1e-5
+    norms = [model.ln_f] + [n for block in model.blocks for n in (block.ln1, block.ln2)]
+    if not all(isinstance(n, nn.LayerNorm) for n in norms):
+        raise ValueError("to_hooked_transformer supports torch.nn.LayerNorm layer norms only")
+    eps_values = {float(n.eps) for n in norms}
+    if len(eps_values) > 1:
+        raise ValueError(f"TransformerLens has one layer-norm eps; this model uses {sorted(eps_values)}")
+    return eps_values.pop()
+
+
+def _state(model: CausalTransformer, tl_model: Any, fold_scale: bool, d_mlp: int) -> dict[str, Any]:
+    """Every TransformerLens parameter, zero unless ours sets it (heads and MLP widths padded to the widest)."""
+    import torch
+
+    reference = model.tok_emb.weight
+    like = {"dtype": reference.dtype, "device": reference.device}
+    d_model, layer_norm = model.cfg.d_model, model.cfg.layer_norm
     state = {name: torch.zeros_like(p, **like) for name, p in tl_model.named_parameters()}
 
     def put(name: str, value: torch.Tensor, index: Any = ...) -> None:
@@ -164,14 +180,14 @@ def to_hooked_transformer(model: CausalTransformer) -> HookedTransformer:
     put("unembed.W_U", model.unembed.weight.T)
     if model.unembed.bias is not None:
         put("unembed.b_U", model.unembed.bias)
-    if cfg.layer_norm:
+    if layer_norm:
         w, b = _layer_norm_params(model.ln_f, d_model)
         put("ln_final.w", w)
         put("ln_final.b", b)
 
     for i, block in enumerate(model.blocks):
         prefix = f"blocks.{i}"
-        if cfg.layer_norm:
+        if layer_norm:
             for ours, theirs in ((block.ln1, "ln1"), (block.ln2, "ln2")):
                 if theirs == "ln2" and d_mlp == 0:
                     continue
@@ -197,9 +213,4 @@ def to_hooked_transformer(model: CausalTransformer) -> HookedTransformer:
                 put(f"{prefix}.mlp.b_in", mlp.fc_in.bias, slice(0, m))
             if mlp.fc_out.bias is not None:
                 put(f"{prefix}.mlp.b_out", mlp.fc_out.bias)
-
-    with torch.no_grad():
-        for name, param in tl_model.named_parameters():
-            param.copy_(state[name])
-    tl_model.eval()
-    return tl_model
+    return state
