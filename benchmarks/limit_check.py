@@ -1,6 +1,6 @@
 """The limit construction against the interpreter at lengths 16, 64, 256 and 1,024, and at its stated bound.
 
-    python benchmarks/limit_check.py [--inputs 1000] [--long-inputs 100] [--programs binary_majority dyck_2 ...]
+    python benchmarks/limit_check.py [--inputs 1000] [--long-inputs 1000] [--programs binary_majority dyck_2 ...]
 
 One model per program (its size printed once: it does not depend on the length); at each length, random inputs
 over the program's tokens plus inputs built to sit near its decisions (tests/test_compiler_limit.py). At the bound
@@ -34,7 +34,7 @@ from rasp.analysis.crasp_eval import evaluate  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", type=int, default=1000, help="inputs per length up to 256 (default 1000)")
-    parser.add_argument("--long-inputs", type=int, default=100, help="inputs at 1,024 (default 100)")
+    parser.add_argument("--long-inputs", type=int, default=1000, help="inputs at 1,024 (default 1000)")
     parser.add_argument("--programs", nargs="+", default=sorted(BUILT), choices=sorted(BUILT))
     args = parser.parse_args()
     print(
@@ -48,7 +48,8 @@ def main() -> int:
         cells = []
         for length in (16, 64, 256, 1024):
             n = args.inputs if length <= 256 else args.long_inputs
-            inputs = _inputs(vocab, length, rng, n=max(2, n * 2 // 3))[:n]
+            pool = _inputs(vocab, length, rng, n=n)  # n random strings, then strings near the decisions
+            inputs = pool[n:] + pool[: n - len(pool[n:])]  # all of the latter, random ones up to n
             try:
                 expected = program.run_batch(inputs)
             except rasp.RaspError:  # past the interpreter's selector limit (majority at 1,024): the witness
