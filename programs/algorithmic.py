@@ -11,7 +11,7 @@ example frame `<bos> input <sep> answer <eos>` is `programs.tasks.Task`'s.
   uniform and ties never occur (binary majority, parity, each stream of BMI), BMI's streams have equal length,
   no task but parity has an empty input, and addition's length counts its `=` (our `<sep>`).
 - **The uniform samplers** draw every symbol independently. The quick runs before the authors' data existed used
-  them (docs/results/quick); they stay as a control: the same tasks under another input distribution, which
+  them (docs/results/quick-earlier); they stay as a control: the same tasks under another input distribution, which
   shows how much an outcome depends on the generator rather than on the task.
 """
 
