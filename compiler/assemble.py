@@ -12,18 +12,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from rasp.ir import Op
 from rasp.program import Program
 
 from .errors import CompileError
 from .heads import compile_aggregate, compile_selector_width
-from .layout import BOS, NOTBOS, ONE, Encoding, Form, Layout, combine
+from .layout import NOTBOS, Encoding, Form, Layout, combine
 from .maps import compile_map
 from .mlp import lookup_units, numeric_units
-from .schedule import Task, schedule
+from .schedule import Task
 from .values import PRODUCT_LIMIT, ValueSets, canonical, is_number, ordered
+from .weights import build_weights, to_torch
 
 CATEGORICAL_LIMIT = 20_000  # one-hot dimensions for one s-op
 
@@ -196,9 +195,8 @@ class Compiler:
     # ---- assembly ------------------------------------------------------------------------------------
 
     def assemble(self, output_id: int):
-        import torch
-
-        from .model import CausalTransformer, DecodeSpec, TransformerConfig
+        """The output's read-out rows, then the tasks as weights (compiler/weights.py) in a model with its spec."""
+        from .model import DecodeSpec
 
         out_op = self.graph.op(output_id)
         out = self.get(output_id)
@@ -214,70 +212,8 @@ class Compiler:
             raise self.fail(
                 out_op, "it takes no value on any input over this vocabulary (the interpreter fails on all)"
             )
-        n_layers = schedule(self.tasks, self.layout)
-        d_model = len(self.layout)
-        layers_attn = [[t for t in self.tasks if t.kind == "attn" and t.sublayer == 2 * li] for li in range(n_layers)]
-        layers_mlp = [[t for t in self.tasks if t.kind == "mlp" and t.sublayer == 2 * li + 1] for li in range(n_layers)]
-
-        heads = []  # per layer: list of (W_Q, W_K, W_V, W_O) numpy
-        for tasks in layers_attn:
-            layer = []
-            for t in tasks:
-                wq, wk = _factor(t.qk, d_model, t.qk_blocks)
-                wv, wo = _factor(t.ov, d_model)
-                layer.append((wq, wk, wv, wo.T))
-            heads.append(layer)
-
-        tok = np.zeros((len(self.vocab) + 1, d_model))
-        tok[:, ONE] = 1.0
-        tok[0, BOS] = 1.0
-        for i, v in enumerate(self.vocab, start=1):
-            if v in self.token_dims:
-                tok[i, self.token_dims[v]] = 1.0
-        pos = np.zeros((self.max_len + 1, d_model))
-        for i, d in enumerate(self.index_dims):
-            pos[i + 1, d] = 1.0
-
-        # MLPs, with one extra unit per layer that resets BOS's residual (it is input-independent).
-        x_bos = tok[0] + pos[0]
-        mlps = []
-        for li in range(n_layers):
-            x = x_bos.copy()
-            for _wq, _wk, wv, wo in heads[li]:
-                x += (x_bos @ wv) @ wo
-            units = [u for t in layers_mlp[li] for u in t.units]
-            w_in = np.zeros((d_model, len(units) + 1))
-            w_out = np.zeros((len(units) + 1, d_model))
-            for k, (fin, fout) in enumerate(units):
-                for d, c in fin.items():
-                    w_in[d, k] = c
-                for d, c in fout.items():
-                    w_out[k, d] = c
-            x = x + np.maximum(x @ w_in, 0) @ w_out
-            deviation = x - x_bos
-            if np.abs(deviation).max() > 0:
-                w_in[BOS, -1] = 1.0
-                w_out[-1] = -deviation
-            else:
-                w_in, w_out = w_in[:, :-1], w_out[:-1]
-            mlps.append((w_in, w_out))
-
-        n_heads = [len(h) for h in heads]
-        d_head = [max([w[0].shape[1] for w in h] + [w[2].shape[1] for w in h] + [1]) for h in heads]
-        cfg = TransformerConfig(
-            vocab_size=len(self.vocab) + 1,
-            max_len=self.max_len,
-            d_model=d_model,
-            n_layers=n_layers,
-            n_heads=n_heads,
-            d_head=d_head,
-            d_mlp=[w.shape[1] for w, _ in mlps],
-            n_out=len(rows),
-            pos_encoding="ape",
-            layer_norm=False,
-            causal=self.causal,
-            bias=False,
-            attn_scale=1.0,
+        weights = build_weights(
+            self.tasks, self.layout, self.vocab, self.token_dims, self.index_dims, self.max_len, rows
         )
         spec = DecodeSpec(
             vocab=[None, *self.vocab],
@@ -290,56 +226,4 @@ class Compiler:
             notes=self.notes,
             retrievals=self.retrievals,
         )
-        model = CausalTransformer(cfg, spec)
-        unembed = np.zeros((len(rows), d_model))
-        for r, form in enumerate(rows):
-            for d, c in form.items():
-                unembed[r, d] = c
-        t = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
-        with torch.no_grad():
-            model.double()
-            model.tok_emb.weight.copy_(t(tok))
-            model.pos_emb.weight.copy_(t(pos))
-            model.unembed.weight.copy_(t(unembed))
-            for li, block in enumerate(model.blocks):
-                if block.attn is not None:
-                    for h, (wq, wk, wv, wo) in enumerate(heads[li]):
-                        for param, w in ((block.attn.W_Q, wq), (block.attn.W_K, wk), (block.attn.W_V, wv)):
-                            param[h].zero_()
-                            param[h, :, : w.shape[1]] = t(w)
-                        block.attn.W_O[h].zero_()
-                        block.attn.W_O[h, : wo.shape[0]] = t(wo)
-                if block.mlp is not None:
-                    w_in, w_out = mlps[li]
-                    block.mlp.fc_in.weight.copy_(t(w_in.T))
-                    block.mlp.fc_out.weight.copy_(t(w_out.T))
-        return model
-
-
-def _factor(bilinear: dict[tuple[int, int], float], d_model: int, blocks: list | None = None):
-    """B (rows × cols, sparse dict plus dense blocks) as L @ R.T with inner size min(#rows, #cols): one
-    side selects, the other carries B, so the product is exact."""
-    blocks = blocks or []
-    rows = sorted({a for a, _ in bilinear} | {r for rs, _, _ in blocks for r in rs})
-    cols = sorted({b for _, b in bilinear} | {c for _, cs, _ in blocks for c in cs})
-    if not rows:
-        return np.zeros((d_model, 1)), np.zeros((d_model, 1))
-    ri = {r: k for k, r in enumerate(rows)}
-    ci = {c: k for k, c in enumerate(cols)}
-    dense = np.zeros((len(rows), len(cols)))
-    for (a, b), c in bilinear.items():
-        dense[ri[a], ci[b]] += c
-    for rs, cs, m in blocks:
-        dense[np.ix_([ri[r] for r in rs], [ci[c] for c in cs])] += m
-    rows_a, cols_a = np.array(rows), np.array(cols)
-    if len(rows) <= len(cols):
-        left = np.zeros((d_model, len(rows)))
-        left[rows_a, np.arange(len(rows))] = 1.0
-        right = np.zeros((d_model, len(rows)))
-        right[cols_a, :] = dense.T
-        return left, right
-    right = np.zeros((d_model, len(cols)))
-    right[cols_a, np.arange(len(cols))] = 1.0
-    left = np.zeros((d_model, len(cols)))
-    left[rows_a, :] = dense
-    return left, right
+        return to_torch(weights, spec, self.causal)
