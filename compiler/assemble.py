@@ -1,8 +1,8 @@
 """The compiler: s-op graph → residual layout and tasks → schedule → `CausalTransformer` weights.
 
 Stages (each its own module): value sets (`values`), encodings in the residual stream (`layout`), MLP units
-(`mlp`), attention heads (`attention`), layer allocation (`schedule`), and here the walk over the graph that
-decides each s-op's encoding and builds its task, and the final assembly into weight matrices. The walk
+(`mlp`), attention heads (`attention`), layer allocation (`schedule`), weight matrices and the torch model
+(`weights`), and here the walk over the graph that decides each s-op's encoding and builds its task. The walk
 hands maps and zipmaps to `maps` and aggregates and selector widths (with their selects) to `heads`; both
 take this `Compiler` and use its public methods (`get`, `values`, `to_categorical`, `side`, ...).
 """
