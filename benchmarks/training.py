@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from experiments.data import IGNORE, Batch  # noqa: E402
 from experiments.ensemble import _Stack  # noqa: E402
 from experiments.profiles import QUICK  # noqa: E402
-from experiments.train import Run, RunSpec, training_step  # noqa: E402
+from experiments.train import Run, RunSpec, optimizer_step, training_step  # noqa: E402
 
 
 class ReferenceGPT(nn.Module):
@@ -63,11 +63,7 @@ def todays_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch
     """The trainer's step before the packed forward (commit 9f33aae): every padded position through the model."""
     logits = model(batch.ids, positions=batch.positions)
     loss = nn.functional.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    optimizer.step()
-    return loss
+    return optimizer_step(model, optimizer, loss)
 
 
 def todays_optimizer(model: nn.Module) -> torch.optim.Optimizer:

@@ -35,6 +35,8 @@ import torch
 from rasp.errors import RaspError, RaspInputError
 from rasp.program import Program
 
+from .train import optimizer_step
+
 INITS = ("random", "compiled")
 
 
@@ -314,11 +316,7 @@ def train_on_program(
                 )
             examples.extend(got)
         model.train()
-        loss = _loss(model, task, examples)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        loss = optimizer_step(model, optimizer, _loss(model, task, examples))
         schedule.step()
         if step % eval_every == 0 or step == steps:
             model.eval()

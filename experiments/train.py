@@ -70,6 +70,12 @@ def training_step(model, optimizer: torch.optim.Optimizer, batch: Batch, reg_coe
     loss = member_losses(params, model.cfg, pack([batch]))[0]
     if reg_coefficient:
         loss = loss + reg_coefficient * position_regularizers(params)[0]
+    return optimizer_step(model, optimizer, loss)
+
+
+def optimizer_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> torch.Tensor:
+    """The update every trainer here makes (length generalization, compiled vs trained, the benchmarks'
+    baselines): gradients of `loss`, clipped to norm 1, one optimizer step."""
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
