@@ -20,7 +20,7 @@ from .heads import compile_aggregate, compile_selector_width
 from .layout import NOTBOS, Encoding, Form, Layout, combine
 from .maps import compile_map
 from .mlp import lookup_units, numeric_units
-from .schedule import Task
+from .schedule import Component
 from .values import PRODUCT_LIMIT, ValueSets, canonical, is_number, ordered
 from .weights import build_weights, to_torch
 
@@ -40,7 +40,7 @@ class Compiler:
         self.causal = causal
         self.fold_maps = fold_maps
         self.layout = Layout()
-        self.tasks: list[Task] = []
+        self.tasks: list[Component] = []
         self.enc: dict[int, Encoding] = {}
         self.vs = ValueSets(self.graph, self.vocab, max_len, causal, self.fail)
         self._tuples: dict[tuple[int, ...], dict[Any, Form]] = {}
@@ -56,8 +56,8 @@ class Compiler:
         source = self.program.sources.get(op.span.file) if op.span else None
         return CompileError(f"cannot compile {op.label} = {op.describe(self.graph)}: {reason}", op.span, source)
 
-    def new_task(self, kind: str, label: str) -> Task:
-        task = Task(len(self.tasks), kind, label)
+    def new_task(self, kind: str, label: str) -> Component:
+        task = Component(len(self.tasks), kind, label)
         self.tasks.append(task)
         return task
 

@@ -1,4 +1,5 @@
-"""Layer allocation: tasks (attention heads, MLP units) placed in sublayers by a longest-path schedule.
+"""Layer allocation: components (an attention head, or one s-op's MLP units) placed in sublayers by a
+longest-path schedule (`Component`: named so, not `Task`, which is a training task in programs/tasks.py).
 
 Sublayer 2ℓ is layer ℓ's attention, 2ℓ + 1 its MLP. A task reads residual dimensions; it depends on the
 tasks that write them (embeddings write at sublayer −1). Each task goes in the earliest sublayer of its
@@ -17,7 +18,7 @@ from .mlp import Unit
 
 
 @dataclass
-class Task:
+class Component:
     id: int
     kind: str  # "attn" or "mlp"
     label: str
@@ -36,7 +37,7 @@ class Task:
         return dims
 
 
-def task_graph(tasks: list[Task], layout: Layout) -> nx.DiGraph:
+def task_graph(tasks: list[Component], layout: Layout) -> nx.DiGraph:
     graph = nx.DiGraph()
     for task in tasks:
         graph.add_node(task.id)
@@ -53,7 +54,7 @@ def _next(after: int, kind: str) -> int:
     return s if s % 2 == parity else s + 1
 
 
-def schedule(tasks: list[Task], layout: Layout) -> int:
+def schedule(tasks: list[Component], layout: Layout) -> int:
     """Set every task's sublayer; returns the number of layers."""
     if not tasks:
         return 0
@@ -82,7 +83,7 @@ def schedule(tasks: list[Task], layout: Layout) -> int:
     return last // 2 + 1
 
 
-def _mlp_widths(tasks: list[Task]) -> dict[int, int]:
+def _mlp_widths(tasks: list[Component]) -> dict[int, int]:
     width: dict[int, int] = {}
     for t in tasks:
         if t.kind == "mlp":

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .layout import BOS, ONE, Form, Layout
-from .schedule import Task, schedule
+from .schedule import Component, schedule
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Weights:
 
 
 def build_weights(
-    tasks: list[Task],
+    tasks: list[Component],
     layout: Layout,
     vocab: list,
     token_dims: dict[Any, int],

@@ -149,7 +149,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
-    from .errors import attention_by_distance, errors_by_position, last_trained_position, plot_errors, run_from_record
+    from .probes import attention_by_distance, errors_by_position, last_trained_position, plot_errors, run_from_record
     from .report import PE_NAMES, load_rows
 
     out = Path(args.dir)

@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import run_from_record
+from .probes import run_from_record
 from .report import GENERALIZES, PE_NAMES, load_rows
 
 if TYPE_CHECKING:

@@ -209,7 +209,7 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "aa_star" in printed and "L0H1 attention by query-key distance" in printed and "7-12:" in printed
     assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
-    from experiments.errors import attention_by_distance, errors_by_position, run_from_record
+    from experiments.probes import attention_by_distance, errors_by_position, run_from_record
 
     run = run_from_record(
         RunRecord.from_json(json.loads((tmp_path / RESULTS).read_text().splitlines()[0])), tmp_path, TINY
