@@ -21,7 +21,7 @@ from .values import (
     SelRef,
     SOpRef,
     Value,
-    _kind_of,
+    describe_value,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class BuiltinCalls:
         for value, part in ((left, e.left), (right, e.right)):
             if not isinstance(value, SelRef):
                 raise self.error(
-                    RaspTypeError, f"'{op}' combines two selectors, but this is {_kind_of(value)}", part.span
+                    RaspTypeError, f"'{op}' combines two selectors, but this is {describe_value(value)}", part.span
                 )
         a, b = self.graph.op(left.id), self.graph.op(right.id)
         keys, queries = a.keys + b.keys, a.queries + b.queries
@@ -99,7 +99,9 @@ class BuiltinCalls:
                     )
                 return self.call_function(fn, values, e.span)
             raise self.error(
-                RaspTypeError, f"{name}() needs a lambda as its first argument, got {_kind_of(fn)}", e.args[0].span
+                RaspTypeError,
+                f"{name}() needs a lambda as its first argument, got {describe_value(fn)}",
+                e.args[0].span,
             )
         if name == "select":
             return self.call_select(e, env)
@@ -110,7 +112,9 @@ class BuiltinCalls:
             sel = self.expr(args["selector"], env)
             if not isinstance(sel, SelRef):
                 raise self.error(
-                    RaspTypeError, f"selector_width() needs a selector, got {_kind_of(sel)}", args["selector"].span
+                    RaspTypeError,
+                    f"selector_width() needs a selector, got {describe_value(sel)}",
+                    args["selector"].span,
                 )
             return SOpRef(self.graph.add("selector_width", (sel.id,), span=e.span, vtype="int"))
         assert name in ("numerical", "categorical")
@@ -163,7 +167,7 @@ class BuiltinCalls:
         sel = self.expr(args["selector"], env)
         if not isinstance(sel, SelRef):
             raise self.error(
-                RaspTypeError, f"aggregate() needs a selector first, got {_kind_of(sel)}", args["selector"].span
+                RaspTypeError, f"aggregate() needs a selector first, got {describe_value(sel)}", args["selector"].span
             )
         values = self.as_sop(self.expr(args["values"], env), args["values"].span, "aggregate's values")
         default = self.constant(args["default"], env) if "default" in args else 0

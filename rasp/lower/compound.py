@@ -23,7 +23,7 @@ from .values import (
     SelRef,
     SOpRef,
     Value,
-    _kind_of,
+    describe_value,
 )
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class CompileTimeValues:
 
     def dict_key(self, value: Value, span: Span) -> Any:
         if not isinstance(value, Const) or not _is_atom(value.value):
-            shown = "a list or dict" if isinstance(value, Const) else _kind_of(value)
+            shown = "a list or dict" if isinstance(value, Const) else describe_value(value)
             raise self.error(RaspTypeError, f"a dict key must be a number, string or bool, not {shown}", span)
         return value.value
 
@@ -85,7 +85,7 @@ class CompileTimeValues:
             return [Const(key) for key, _ in value.items]
         raise self.error(
             RaspTypeError,
-            f"can only {what} a list, dict or string known when the program is built, not {_kind_of(value)}",
+            f"can only {what} a list, dict or string known when the program is built, not {describe_value(value)}",
             span,
         )
 
@@ -181,7 +181,7 @@ class CompileTimeValues:
         raise self.error(
             RaspTypeError,
             "'in' takes a list or dict of constants on its right (or an s-op, with a constant on its left), "
-            f"not {_kind_of(left)} in {_kind_of(right)}",
+            f"not {describe_value(left)} in {describe_value(right)}",
             e.span,
         )
 
@@ -200,7 +200,9 @@ class CompileTimeValues:
         if isinstance(table, (ListValue, DictValue)) or isinstance(table, Const) and isinstance(table.value, str):
             if not isinstance(key, Const):
                 raise self.error(
-                    RaspTypeError, f"a list of s-ops or a string is indexed by a constant, not {_kind_of(key)}", e.span
+                    RaspTypeError,
+                    f"a list of s-ops or a string is indexed by a constant, not {describe_value(key)}",
+                    e.span,
                 )
             container = table.value if isinstance(table, Const) else table.items
             if isinstance(table, DictValue):
@@ -254,7 +256,9 @@ class CompileTimeValues:
     def applied(self, target: Value, e: S.Call, env: Env, draw: bool = False) -> Applied:
         """`hist("hello")`: an s-op or selector on an input (shown by the REPL; a file takes no output from it)."""
         if not isinstance(target, (SOpRef, SelRef)):
-            raise self.error(RaspTypeError, f"only an s-op or selector can be drawn, not {_kind_of(target)}", e.span)
+            raise self.error(
+                RaspTypeError, f"only an s-op or selector can be drawn, not {describe_value(target)}", e.span
+            )
         if e.keywords or len(e.args) > 1 or not draw and len(e.args) != 1:
             raise self.error(RaspArityError, 'an s-op is applied to one input: name("abc") or name([1, 2])', e.span)
         example = self.constant(e.args[0], env) if e.args else None

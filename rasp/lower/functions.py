@@ -24,7 +24,7 @@ from .values import (
     SelRef,
     SOpRef,
     Value,
-    _kind_of,
+    describe_value,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class FunctionCalls:
                 return scalar.lit(value.value)
             raise self.error(
                 RaspTypeError,
-                f"'{e.id}' is {_kind_of(value)}; a lambda body may use only its parameters and constants",
+                f"'{e.id}' is {describe_value(value)}; a lambda body may use only its parameters and constants",
                 e.span,
             )
         operation = scalar_operation(e)
@@ -168,7 +168,7 @@ class FunctionCalls:
             if e.keywords:
                 raise self.error(RaspArityError, "a lambda takes no keyword arguments", e.keywords[0].span)
             return self.apply_lambda(callee, [self.expr(a, env) for a in e.args], e.span)
-        raise self.error(RaspTypeError, f"'{e.func}' is {_kind_of(callee)}, not a function", e.span)
+        raise self.error(RaspTypeError, f"'{e.func}' is {describe_value(callee)}, not a function", e.span)
 
     def call_function(self, function: Function, values: list[Value], span: Span) -> Value:
         """The function's body inlined with these arguments. A call with the same arguments as an earlier one

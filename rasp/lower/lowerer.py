@@ -36,7 +36,7 @@ from .values import (
     SelRef,
     SOpRef,
     Value,
-    _kind_of,
+    describe_value,
 )
 
 MODES = ("causal", "bidirectional")
@@ -262,7 +262,7 @@ class Lowerer(BuiltinCalls, CompileTimeValues, FunctionCalls):
         """A value known when the program is built (a default, a lookup table, an input)."""
         value = self.expr(e, env)
         if not isinstance(value, Const):
-            raise self.error(RaspTypeError, f"expected a constant here, got {_kind_of(value)}", e.span)
+            raise self.error(RaspTypeError, f"expected a constant here, got {describe_value(value)}", e.span)
         return value.value
 
     # ---- elementwise operations -----------------------------------------------------------------
@@ -278,11 +278,13 @@ class Lowerer(BuiltinCalls, CompileTimeValues, FunctionCalls):
             )
         if isinstance(value, (ListValue, DictValue)):
             raise self.error(
-                RaspTypeError, f"{_kind_of(value)} cannot be used as {what}; index it (x[0]) or loop over it", span
+                RaspTypeError,
+                f"{describe_value(value)} cannot be used as {what}; index it (x[0]) or loop over it",
+                span,
             )
         if isinstance(value, Applied):
-            raise self.error(RaspTypeError, f"{_kind_of(value)} is only shown; use the s-op itself", span)
-        raise self.error(RaspTypeError, f"{_kind_of(value)} cannot be used as {what}; call it", span)
+            raise self.error(RaspTypeError, f"{describe_value(value)} is only shown; use the s-op itself", span)
+        raise self.error(RaspTypeError, f"{describe_value(value)} cannot be used as {what}; call it", span)
 
     def elementwise(self, op: str, operands: list[Value], span: Span) -> Value:
         operands = [self.as_operand(v, span) for v in operands]

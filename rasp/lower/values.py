@@ -107,7 +107,7 @@ class Env:
         return names
 
 
-def _kind_of(value: Value) -> str:
+def describe_value(value: Value) -> str:
     if isinstance(value, Const):
         return f"the constant {value.value!r}"
     if isinstance(value, SOpRef):
