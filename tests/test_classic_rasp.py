@@ -232,3 +232,15 @@ def test_original_repository_programs():
     rover = rasp.load(root / "rover.rasp")
     for question, answer in [("a<A,a<A?", "T"), ("a<A,a#A?", "F"), ("a<A,a<B?", "?"), ("a<A,x<A:x<B,a<B?", "T")]:
         assert set(rover.run(list(question), output="res", causal=False)) == {answer}
+
+
+def test_repl_draw_of_an_s_op_on_an_input(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    lines: list[str] = []
+    repl = Repl(out=lines.append)
+    repl.feed("hist = selector_width(select(tokens, tokens, ==));")
+    repl.feed('draw(hist, "aba");')
+    assert lines[-1] == "wrote hist.png" and (tmp_path / "hist.png").stat().st_size > 0
+    repl.feed('draw(hist, "a", "b");')
+    assert 'draw(name) or draw(name, "abc")' in lines[-1]

@@ -259,9 +259,11 @@ class CompileTimeValues:
             raise self.error(
                 RaspTypeError, f"only an s-op or selector can be drawn, not {describe_value(target)}", e.span
             )
-        if e.keywords or len(e.args) > 1 or not draw and len(e.args) != 1:
-            raise self.error(RaspArityError, 'an s-op is applied to one input: name("abc") or name([1, 2])', e.span)
-        example = self.constant(e.args[0], env) if e.args else None
+        inputs = e.args[1:] if draw else e.args  # draw(sop, input) / sop(input)
+        if e.keywords or len(inputs) > 1 or not draw and len(inputs) != 1:
+            usage = 'draw(name) or draw(name, "abc")' if draw else 'name("abc") or name([1, 2])'
+            raise self.error(RaspArityError, f"an s-op is applied to one input: {usage}", e.span)
+        example = self.constant(inputs[0], env) if inputs else None
         if example is not None and not isinstance(example, (str, list)):
-            raise self.error(RaspTypeError, "an input is a string or a list", e.args[0].span)
+            raise self.error(RaspTypeError, "an input is a string or a list", inputs[0].span)
         return Applied(target, example, draw=draw)
