@@ -31,7 +31,8 @@ _TABLE_LIMIT = 1 << 16
 def token_array(sequences: list[list[Any]]) -> np.ndarray:
     """Equal-length token lists → a B × N array of the tightest dtype that holds them exactly."""
     shape = (len(sequences), len(sequences[0]) if sequences else 0)
-    if set(map(type, chain.from_iterable(sequences))) == {int}:  # the common case, without object arrays
+    kinds = set(map(type, chain.from_iterable(sequences)))
+    if kinds == {int}:  # the common case, without object arrays
         try:
             array = np.array(sequences, dtype=np.int64)
         except OverflowError:
@@ -39,9 +40,9 @@ def token_array(sequences: list[list[Any]]) -> np.ndarray:
         if array is not None and -exact.INT_LIMIT < array.min() and array.max() < exact.INT_LIMIT:
             return array
     array = np.empty(shape, dtype=object)
-    for b, seq in enumerate(sequences):
-        array[b, :] = seq
-    return exact.normalize(array)
+    if shape[0] and shape[1]:
+        array[:, :] = sequences  # tokens are scalars, so numpy fills it element by element
+    return array if kinds <= {str} else exact.normalize(array)  # strings: nothing to narrow
 
 
 class DenseValues(Mapping):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -245,27 +246,28 @@ def check_token(value: Any) -> Any:
 
 
 def _sequences(batch: Any) -> list[list]:
-    """A batch of token sequences as lists, each token checked."""
+    """A batch of token sequences as lists, each token checked: each distinct token once, over the whole batch
+    (a batch repeats its vocabulary; one set over all tokens costs less than one per row)."""
     if isinstance(batch, (str, bytes)) or not isinstance(batch, Sequence | np.ndarray):
         raise RaspInputError(f"expected a list of token sequences, got {type(batch).__name__}")
     sequences = []
-    seen: set[tuple[type, Any]] = set()  # each distinct token is checked once (a batch repeats its vocabulary)
     for seq in batch:
         if not isinstance(seq, Sequence | np.ndarray) or isinstance(seq, bytes):
             raise RaspInputError(f"an input must be a sequence of tokens (a list or a str), not {type(seq).__name__}")
-        row = list(seq)
-        try:
-            distinct = {(type(t), t) for t in row}  # the type too: 1, 1.0 and True are equal but different tokens
-        except TypeError:  # an unhashable element is no token: check_token says why
-            row = [check_token(t) for t in row]
-        else:
-            for kind, value in distinct - seen:
-                check_token(value)
-                seen.add((kind, value))
-            if any(issubclass(kind, np.generic) for kind, _ in distinct):
-                row = [check_token(t) for t in row]  # numpy scalars unwrapped
-        sequences.append(row)
-    return sequences
+        sequences.append(list(seq))
+    flat = list(itertools.chain.from_iterable(sequences))
+    try:
+        kinds, values = set(map(type, flat)), set(flat)
+    except TypeError:  # an unhashable element is no token: check_token says why
+        return [[check_token(t) for t in row] for row in sequences]
+    if kinds <= _PLAIN_TOKENS:  # then equal values (1, 1.0, True) pass or fail check_token alike
+        for value in values:
+            check_token(value)
+        return sequences
+    return [[check_token(t) for t in row] for row in sequences]  # numpy scalars unwrapped, anything else refused
+
+
+_PLAIN_TOKENS = set(_TOKEN_TYPES)  # exactly these types (a subclass or numpy scalar goes token by token)
 
 
 def _flag(value: Any, name: str) -> bool:
