@@ -149,7 +149,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
-    from .probes import attention_by_distance, errors_by_position, last_trained_position, plot_errors, run_from_record
+    from .probes import (
+        attention_by_distance,
+        confusions_by_band,
+        errors_by_position,
+        last_trained_position,
+        plot_errors,
+        run_from_record,
+    )
     from .report import PE_NAMES, load_rows
 
     out = Path(args.dir)
@@ -188,6 +195,13 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
             f"first position wrong on half the examples: {worst}" if worst is not None else "no position wrong on half"
         )
         print(f"{task:<28} {pe:<5} {half}; positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}")
+        if args.confusions:
+            for band in confusions_by_band(run, lengths):
+                low, high = band["positions"]
+                common = ", ".join(f"{t} → {g}: {n}" for (t, g), n in band["common"]) or "none"
+                print(
+                    f"    positions {low}-{high}: {band['wrong']} of {band['scored']} wrong; commonest (target → answer): {common}"
+                )
         if args.heads:
             for head in attention_by_distance(run, lengths):
                 shares = "; ".join(
@@ -266,5 +280,10 @@ def register(sub) -> None:
         "--heads",
         action="store_true",
         help="per head: attention by query-key distance (trained, up to 2x, beyond) and its share at even distances",
+    )
+    e.add_argument(
+        "--confusions",
+        action="store_true",
+        help="per band of 8 positions past the training lengths: errors and the commonest (target → answer) pairs",
     )
     e.set_defaults(handler=cmd_errors)

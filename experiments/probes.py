@@ -61,6 +61,39 @@ def errors_by_position(run: Run, lengths: tuple[int, int], examples: int = 300, 
 
 
 @torch.no_grad()
+def confusions_by_band(
+    run: Run, lengths: tuple[int, int], band: int = 8, examples: int = 300, seed: int = 0, top: int = 3
+) -> list[dict]:
+    """Per band of `band` positions past the training lengths: how many scored positions there are, how many are
+    wrong, and the commonest (target → predicted) token pairs among the wrong ones, on the same inputs as
+    `errors_by_position`. Says *what* a model answers where it goes wrong (Dyck: "only an opening bracket may
+    follow" where one may also close, i.e. depth 1 read as depth 0)."""
+    rng = random.Random(seed)
+    batch = run.batch(rng, lengths, examples, offsets=False)
+    predicted = run.model.eval()(batch.ids, positions=batch.positions).argmax(-1)
+    tokens = run.vocab.tokens
+    start = last_trained_position(run) + 1
+    out = []
+    for low in range(start, batch.ids.shape[1], band):
+        targets, guesses = batch.targets[:, low : low + band], predicted[:, low : low + band]
+        scored = targets != IGNORE
+        wrong = scored & (guesses != targets)
+        pairs: dict[tuple[str, str], int] = {}
+        for t, g in zip(targets[wrong].tolist(), guesses[wrong].tolist()):
+            pairs[(tokens[t], tokens[g])] = pairs.get((tokens[t], tokens[g]), 0) + 1
+        common = sorted(pairs.items(), key=lambda item: -item[1])[:top]
+        out.append(
+            {
+                "positions": (low, low + band - 1),
+                "scored": int(scored.sum()),
+                "wrong": int(wrong.sum()),
+                "common": common,
+            }
+        )
+    return out
+
+
+@torch.no_grad()
 def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64, seed: int = 0) -> list[dict]:
     """Per layer and head, over the scored queries of inputs of `lengths` (offset 0): the attention share on keys
     (BOS left out) at query–key distances up to the longest of training (T), from T to 2T, and beyond 2T, and the

@@ -204,18 +204,22 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     from experiments.commands import cmd_errors
 
     run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
-    args = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape"], heads=True)
+    args = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape"], heads=True, confusions=True)
     assert cmd_errors(args, profile=TINY) == 0
     printed = capsys.readouterr().out
     assert "aa_star" in printed and "L0H1 attention by query-key distance" in printed and "7-12:" in printed
+    assert "positions 7-14:" in printed and "commonest (target → answer)" in printed
     assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
-    from experiments.probes import attention_by_distance, errors_by_position, run_from_record
+    from experiments.probes import attention_by_distance, confusions_by_band, errors_by_position, run_from_record
 
     run = run_from_record(
         RunRecord.from_json(json.loads((tmp_path / RESULTS).read_text().splitlines()[0])), tmp_path, TINY
     )
     rates = errors_by_position(run, (7, 12), examples=20)
     assert len(rates) == 13 and all(0.0 <= r <= 1.0 for r in rates)  # inputs up to 12 and BOS
+    (band,) = confusions_by_band(run, (7, 12), examples=20)  # positions past the training lengths (up to 6)
+    assert band["positions"] == (7, 14) and band["wrong"] == sum(n for _, n in band["common"]) <= band["scored"]
+    assert (band["wrong"] > 0) == any(r > 0 for r in rates[7:])  # the same inputs as errors_by_position
     # every query's attention is on BOS or on keys in one of the distance bands (trained: up to 6)
     heads = attention_by_distance(run, (12, 12), examples=8)
     assert [h["head"] for h in heads] == ["L0H0", "L0H1"]
@@ -228,8 +232,9 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
         assert 0 < bands["7-12"]["share"] < 1 and 0 <= bands["1-6"]["even"] <= 1 and 0 <= bands["7-12"]["even"] <= 1
     for bad in (["aa_star"], ["aa_star:ape:x"], ["aa_star:ape:1"]):  # malformed, or a seed that did not run
         with pytest.raises(RaspInputError):
-            cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=bad, heads=False), profile=TINY)
-    assert cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape:0"], heads=False), profile=TINY) == 0
+            cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=bad, heads=False, confusions=False), profile=TINY)
+    quiet = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape:0"], heads=False, confusions=False)
+    assert cmd_errors(quiet, profile=TINY) == 0
 
 
 def test_a_sweep_report_names_the_kept_model_and_counts_every_run(tmp_path):
