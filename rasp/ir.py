@@ -20,7 +20,7 @@ from typing import Any
 
 import networkx as nx
 
-from . import scalar
+from . import scalar, scalar_types
 from .errors import Span
 
 KINDS = ("tokens", "indices", "constant", "map", "zipmap", "select", "aggregate", "selector_width")
@@ -66,13 +66,13 @@ class Op:
             return repr(self.value)
         if self.kind in ("map", "zipmap"):
             params = ("x", "y", "z", "w")[: len(labels)] if len(labels) <= 4 else tuple(f"x{i}" for i in labels)
-            body = scalar.to_text(self.fn, params)
+            body = scalar_types.to_text(self.fn, params)
             return f"{self.kind}(lambda {', '.join(params)}: {body}, {', '.join(labels)})"
         if self.kind == "select":
             keys, queries = labels[: self.n_keys], labels[self.n_keys :]
             params = tuple(f"k{i}" if self.n_keys > 1 else "k" for i in range(self.n_keys))
             params += tuple(f"q{i}" if len(queries) > 1 else "q" for i in range(len(queries)))
-            body = scalar.to_text(self.fn, params)
+            body = scalar_types.to_text(self.fn, params)
             return f"select({', '.join(keys)}; {', '.join(queries)}; lambda {', '.join(params)}: {body})"
         if self.kind == "aggregate":
             return f"aggregate({labels[0]}, {labels[1]}, default={self.value!r}, reduce={self.reduce!r})"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .. import scalar
+from .. import scalar, scalar_types
 
 Expr = tuple  # ("tok", side) | ("lit", v) | ("ref", name, side) | ("fn", fn, text, args) | ("lin", terms, const)
 # | ("cmp", op, a, b) | ("ite", c, a, b) | ("mod", m, shift) | ("count", pred, window)
@@ -74,7 +74,7 @@ def show(e: Expr, side: str = "i") -> str:
             letter = next(a[1] for a in args if a[0] == "lit")
             return f"Q_{letter}({next(a[1] for a in args if a[0] == 'tok')})"  # the paper's token predicate
         names = tuple(show(a, side) for a in e[3])
-        return scalar.to_text(e[1], names)
+        return scalar_types.to_text(e[1], names)
     if head == "lin":
         parts = [
             show(t, side) if c == 1 else f"-{show(t, side)}" if c == -1 else f"{c}·{show(t, side)}" for c, t in e[1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import scalar
+from .. import scalar, scalar_types
 from .. import syntax as S
 from ..errors import RaspArityError, RaspTypeError, Span
 from ..ir import REDUCTIONS
@@ -157,7 +157,7 @@ class BuiltinCalls:
                     pred.span,
                 )
         try:
-            scalar.infer_type(fn, (self.graph.op(keys).vtype, self.graph.op(queries).vtype))
+            scalar_types.infer_type(fn, (self.graph.op(keys).vtype, self.graph.op(queries).vtype))
         except scalar.EvalProblem as problem:
             raise self.error(RaspTypeError, str(problem), e.span) from None
         return self.select_op((keys,), (queries,), fn, e.span)
@@ -186,7 +186,7 @@ class BuiltinCalls:
 
     def aggregate_op(self, sel: SelRef, values: int, default: object, reduce: str, span: Span) -> SOpRef:
         values_type = self.graph.op(values).vtype
-        if reduce == "mean" and values_type in scalar.NUMBER_TYPES:
+        if reduce == "mean" and values_type in scalar_types.NUMBER_TYPES:
             vtype = "float" if values_type == "float" else "any" if values_type == "bool" else values_type
         else:
             vtype = values_type

@@ -12,7 +12,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from .. import limits, scalar
+from .. import limits, scalar, scalar_types
 from .. import syntax as S
 from ..errors import RaspError, RaspNameError, RaspSyntaxError, RaspTypeError, Span
 from ..ir import Graph
@@ -318,14 +318,16 @@ class Lowerer(BuiltinCalls, CompileTimeValues, FunctionCalls):
         if not inputs:
             self.check_folded_size(fn, span)
         try:
-            vtype = scalar.infer_type(fn, arg_types)
+            vtype = scalar_types.infer_type(fn, arg_types)
             if not inputs:
                 folded = scalar.apply(fn, ())
         except scalar.EvalProblem as problem:
             raise self.error(RaspTypeError, str(problem), span) from None
         if not inputs:
             if as_sop:
-                return SOpRef(self.graph.add("constant", value=folded, span=span, vtype=scalar.value_type(folded)))
+                return SOpRef(
+                    self.graph.add("constant", value=folded, span=span, vtype=scalar_types.value_type(folded))
+                )
             return Const(folded)
         kind = "map" if len(inputs) == 1 else "zipmap"
         return SOpRef(self.graph.add(kind, tuple(inputs), span=span, fn=fn, vtype=vtype))
@@ -349,5 +351,5 @@ class Lowerer(BuiltinCalls, CompileTimeValues, FunctionCalls):
         if isinstance(value, Const):
             if isinstance(value.value, (list, dict)):
                 raise self.error(RaspTypeError, f"a list or dict cannot be used as {what}", span)
-            return self.graph.add("constant", value=value.value, span=span, vtype=scalar.value_type(value.value))
+            return self.graph.add("constant", value=value.value, span=span, vtype=scalar_types.value_type(value.value))
         return value.id
