@@ -26,84 +26,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from .languages import LANGUAGES, Dfa
+from .formal_labels import (
+    ab_d_bc_labels,
+    abcde_labels,
+    accepting,
+    dyck_labels,
+    live,
+    membership,
+    symbol_pairs,
+    zot_02_labels,
+)
+from .languages import LANGUAGES
 from .regime import load_formal
 
 Window = tuple[int, int]
 Pair = tuple[list[str], list[str]]
-
-
-# ---- labels ------------------------------------------------------------------------------------------
-
-
-def _symbol_pairs(dfa: Dfa, keeps: Callable[[object, str], bool]) -> Callable[[str], list[str]]:
-    """Tomita 1-4, 7 (generators/tomita_generator.py: Tomita1Language.get_legal_characters, output_generator):
-    after each prefix, whether 0 and whether 1 may follow, as y/n; no end-of-string flag."""
-
-    def labels(string: str) -> list[str]:
-        state, out = dfa.start, []
-        for i in range(len(string) + 1):
-            out.append("".join("y" if keeps(state, c) else "n" for c in "01"))
-            if i < len(string):
-                state = dfa.step(state, string[i])
-        return out
-
-    return labels
-
-
-def _live(dfa: Dfa) -> Callable[[object, str], bool]:
-    return lambda state, symbol: symbol in dfa.allowed(state)
-
-
-def _accepting(dfa: Dfa) -> Callable[[object, str], bool]:
-    """Tomita 3's dead_states in the authors' generator hold the rejecting live state too, so there a symbol
-    'may follow' only if the prefix stays in the language."""
-    return lambda state, symbol: (nxt := dfa.step(state, symbol)) is not None and dfa.accepting(nxt)
-
-
-def _membership(dfa: Dfa, yes: str, no: str) -> Callable[[str], list[str]]:
-    """Per-prefix membership (tomita_generator.py: TomitaLanguage.output_generator with y/n;
-    nonstarfree_generator.py: NonStarFreeLanguage.output_generator with 1/0); the empty prefix is in all of them."""
-
-    def labels(string: str) -> list[str]:
-        return [yes if dfa.accepts(string[:i]) else no for i in range(len(string) + 1)]
-
-    return labels
-
-
-def _dyck(depth: int) -> Callable[[str], list[str]]:
-    """starfree_generator.py: D_nLanguage.get_final_state: may a / may b follow, as 10, 11 or 01."""
-
-    def labels(string: str) -> list[str]:
-        level, out = 0, []
-        for i in range(len(string) + 1):
-            out.append("10" if level == 0 else "01" if level == depth else "11")
-            if i < len(string):
-                level += 1 if string[i] == "a" else -1
-        return out
-
-    return labels
-
-
-def _abcde(string: str) -> list[str]:
-    """starfree_generator.py: AAStarBBStarLanguage.output_generator: the next letter, upper case (T after e)."""
-    return ["A"] + ["BCDET"["abcde".index(c)] for c in string]
-
-
-def _ab_d_bc(string: str) -> list[str]:
-    """starfree_generator.py: AB_D_BC.output_generator: a,b,c,d flags, 1101 before the d and 0110 from it."""
-    split = string.rfind("d")
-    return ["1101"] + ["1101" if i < split else "0110" for i in range(len(string))]
-
-
-def _zot_02(string: str) -> list[str]:
-    """starfree_generator.py: ZOT_Z_T.output_generator: e at a 2 with only 2s since the last 0, else c. A prefix
-    ending in 0 is in {0,1,2}*02* yet labelled c there: kept as the authors have it."""
-    after_zero, out = False, ["c"]
-    for c in string:
-        after_zero = True if c == "0" else False if c == "1" else after_zero
-        out.append("e" if c == "2" and after_zero else "c")
-    return out
 
 
 # ---- generators: exact length n, given the window ---------------------------------------------------
@@ -321,33 +258,33 @@ _PAIRS = ("nn", "ny", "yn", "yy")
 _YN, _10 = ("n", "y"), ("0", "1")
 
 
-def _tomita(k: int, exact, keeps=_live) -> AuthorsLanguage:
+def _tomita(k: int, exact, keeps=live) -> AuthorsLanguage:
     dfa = LANGUAGES[f"tomita_{k}"]
-    return AuthorsLanguage(("0", "1"), _PAIRS, _symbol_pairs(dfa, keeps(dfa)), exact)
+    return AuthorsLanguage(("0", "1"), _PAIRS, symbol_pairs(dfa, keeps(dfa)), exact)
 
 
 AUTHORS: dict[str, AuthorsLanguage] = {
     **{
-        f"dyck_{d}": AuthorsLanguage(("a", "b"), ("01", "10", "11"), _dyck(d), _dyck_make(f"dyck_{d}", d))
+        f"dyck_{d}": AuthorsLanguage(("a", "b"), ("01", "10", "11"), dyck_labels(d), _dyck_make(f"dyck_{d}", d))
         for d in (2, 3, 4, 12)
     },
     "tomita_1": _tomita(1, _tomita1),
     "tomita_2": _tomita(2, _tomita2),
-    "tomita_3": _tomita(3, _tomita3, _accepting),
+    "tomita_3": _tomita(3, _tomita3, accepting),
     "tomita_4": _tomita(4, _tomita4),
     "tomita_5": AuthorsLanguage(
-        ("0", "1"), _YN, _membership(LANGUAGES["tomita_5"], "y", "n"), _uniform_member("tomita_5")
+        ("0", "1"), _YN, membership(LANGUAGES["tomita_5"], "y", "n"), _uniform_member("tomita_5")
     ),
     "tomita_6": AuthorsLanguage(
-        ("0", "1"), _YN, _membership(LANGUAGES["tomita_6"], "y", "n"), _uniform_member("tomita_6")
+        ("0", "1"), _YN, membership(LANGUAGES["tomita_6"], "y", "n"), _uniform_member("tomita_6")
     ),
     "tomita_7": _tomita(7, _tomita7),
-    "aa_star": AuthorsLanguage(("a",), _10, _membership(LANGUAGES["aa_star"], "1", "0"), _repeat("aa")),
-    "aaaa_star": AuthorsLanguage(("a",), _10, _membership(LANGUAGES["aaaa_star"], "1", "0"), _repeat("aaaa")),
-    "abab_star": AuthorsLanguage(("a", "b"), _10, _membership(LANGUAGES["abab_star"], "1", "0"), _repeat("abab")),
-    "abcde_star": AuthorsLanguage(tuple("abcde"), tuple("ABCDET"), _abcde, _abcde_star),
-    "ab_d_bc": AuthorsLanguage(tuple("abcd"), ("0110", "1101"), _ab_d_bc, _around("ab", "d", "bc")),
-    "zot_02": AuthorsLanguage(tuple("012"), ("c", "e"), _zot_02, _around("012", "0", "2")),
+    "aa_star": AuthorsLanguage(("a",), _10, membership(LANGUAGES["aa_star"], "1", "0"), _repeat("aa")),
+    "aaaa_star": AuthorsLanguage(("a",), _10, membership(LANGUAGES["aaaa_star"], "1", "0"), _repeat("aaaa")),
+    "abab_star": AuthorsLanguage(("a", "b"), _10, membership(LANGUAGES["abab_star"], "1", "0"), _repeat("abab")),
+    "abcde_star": AuthorsLanguage(tuple("abcde"), tuple("ABCDET"), abcde_labels, _abcde_star),
+    "ab_d_bc": AuthorsLanguage(tuple("abcd"), ("0110", "1101"), ab_d_bc_labels, _around("ab", "d", "bc")),
+    "zot_02": AuthorsLanguage(tuple("012"), ("c", "e"), zot_02_labels, _around("012", "0", "2")),
 }
 SYMBOLS: dict[str, tuple[str, ...]] = {task: language.symbols for task, language in AUTHORS.items()}
 LABELS: dict[str, tuple[str, ...]] = {task: language.labels for task, language in AUTHORS.items()}
