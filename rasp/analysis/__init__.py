@@ -6,9 +6,10 @@ matplotlib or torch at import time (`draw.py` imports matplotlib inside its func
 
 from __future__ import annotations
 
-from .fragments import FRAGMENTS, RULES, Prediction, Verdict, Violation, kinds_table, predict
+from .fragments import FRAGMENTS, RULES, kinds_table, predict
 from .kinds import infer_kinds
 from .measure import Layer, Measure, measure
+from .verdicts import Prediction, Verdict, Violation
 
 __all__ = [
     "FRAGMENTS",
