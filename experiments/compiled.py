@@ -302,19 +302,9 @@ def train_on_program(
     rng = random.Random(seed)
     eval_every = eval_every or max(1, steps // 10)
     history: list[dict] = []
-    drawn = labelled = 0
+    tally = [0, 0]  # inputs drawn, inputs the interpreter labels
     for step in range(1, steps + 1):
-        examples: list[tuple[list, list]] = []
-        while len(examples) < batch_size:
-            inputs = task.sample(rng, batch_size - len(examples), exclude=held_out)
-            got = [ex for ex in task.labels(inputs) if ex is not None]
-            drawn, labelled = drawn + len(inputs), labelled + len(got)
-            if not got and drawn > 50 * batch_size and labelled == 0:
-                raise RaspInputError(
-                    f"the interpreter gives no value on random inputs over {vocab} (tried {drawn}); "
-                    "this program's function is not defined on random inputs"
-                )
-            examples.extend(got)
+        examples = _labelled_batch(task, rng, batch_size, held_out, tally)
         model.train()
         loss = optimizer_step(model, optimizer, _loss(model, task, examples))
         schedule.step()
@@ -346,5 +336,22 @@ def train_on_program(
         history=history,
         drift=weight_drift(compiled, model) if init == "compiled" else None,
         seconds=time.perf_counter() - started,
-        labelled_fraction=labelled / drawn if drawn else 1.0,
+        labelled_fraction=tally[1] / tally[0] if tally[0] else 1.0,
     )
+
+
+def _labelled_batch(task: ProgramTask, rng: random.Random, size: int, held_out: set, tally: list[int]) -> list:
+    """`size` random inputs the interpreter gives values on (outside the held-out set), with their labels; counts
+    draws in `tally`, and stops with a reason when the program's function is undefined on random inputs."""
+    examples: list[tuple[list, list]] = []
+    while len(examples) < size:
+        inputs = task.sample(rng, size - len(examples), exclude=held_out)
+        got = [ex for ex in task.labels(inputs) if ex is not None]
+        tally[0], tally[1] = tally[0] + len(inputs), tally[1] + len(got)
+        if not got and tally[0] > 50 * size and tally[1] == 0:
+            raise RaspInputError(
+                f"the interpreter gives no value on random inputs over {task.vocab} (tried {tally[0]}); "
+                "this program's function is not defined on random inputs"
+            )
+        examples.extend(got)
+    return examples
