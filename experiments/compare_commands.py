@@ -13,6 +13,7 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rasp.errors import RaspInputError
 
@@ -20,11 +21,10 @@ from rasp.errors import RaspInputError
 def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
     import torch
 
-    import compiler
     import rasp
     from compiler.commands import vocab_from_args
 
-    from .attention_maps import compare_attention, format_table
+    from .attention_maps import compare_attention
     from .compiled import INITS, ProgramTask, train_on_program
 
     if args.init not in INITS:
@@ -35,18 +35,7 @@ def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     program = rasp.load(args.file)
     vocab = vocab_from_args(args)
-    if args.limit:  # the construction the theory predicts: the same NoPE model at every length
-        model = compiler.compile_limit(program, vocab).model.to(args.device or "cpu")
-        model.spec = replace(model.spec, max_len=args.max_len)  # trained and compared on --max-len, not its bound
-    else:
-        model = compiler.compile(program, vocab, args.max_len, device=args.device)
-    cfg = model.cfg
-    print(
-        f"{Path(args.file).name}: compiled to {cfg.n_layers} layers, heads {cfg.heads()}, head sizes {cfg.head_dims()}, "
-        f"MLP widths {cfg.mlp_dims()}, residual width {cfg.d_model}, {model.spec.output_kind} output "
-        f"({cfg.n_out} units); training {args.steps} steps from {args.init} weights",
-        flush=True,
-    )
+    model = _compiled_side(args, program, vocab)
 
     def progress(record: dict) -> None:
         print(f"  step {record['step']:>6}  loss {record['loss']:.4g}  accuracy {record['accuracy']:.4f}", flush=True)
@@ -72,6 +61,37 @@ def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
         raise RaspInputError("no input over this vocabulary has a value to compare on")
     png = out / "attention.png"
     table = compare_attention(result.compiled, result.model, labelled, png=png)
+    _report(args, result, vocab, labelled, table, png, out)
+    return 0
+
+
+def _compiled_side(args: argparse.Namespace, program: Any, vocab: list) -> Any:
+    """The compiled model the trained one is compared with (the limit construction with --limit), described."""
+    import compiler
+
+    if args.limit:  # the construction the theory predicts: the same NoPE model at every length
+        model = compiler.compile_limit(program, vocab).model.to(args.device or "cpu")
+        model.spec = replace(model.spec, max_len=args.max_len)  # trained and compared on --max-len, not its bound
+    else:
+        model = compiler.compile(program, vocab, args.max_len, device=args.device)
+    cfg = model.cfg
+    print(
+        f"{Path(args.file).name}: compiled to {cfg.n_layers} layers, heads {cfg.heads()}, head sizes {cfg.head_dims()}, "
+        f"MLP widths {cfg.mlp_dims()}, residual width {cfg.d_model}, {model.spec.output_kind} output "
+        f"({cfg.n_out} units); training {args.steps} steps from {args.init} weights",
+        flush=True,
+    )
+    return model
+
+
+def _report(
+    args: argparse.Namespace, result: Any, vocab: list, labelled: list, table: Any, png: Path, out: Path
+) -> None:
+    """Accuracies, weight drift and the attention table printed; result.json and the trained weights written."""
+    import compiler
+
+    from .attention_maps import format_table
+
     held = "" if result.held_out_accuracy is None else f", held-out {result.held_out_accuracy:.4f}"
     print(
         f"\nexact match per sequence on {result.evaluation['inputs']} inputs of lengths 1..{args.max_len}: "
@@ -100,7 +120,6 @@ def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
     (out / "result.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     compiler.save(result.model, out / "trained.safetensors")
     print(f"\nwrote {png}, {out / 'result.json'}, {out / 'trained.safetensors'}")
-    return 0
 
 
 def register(sub) -> None:
