@@ -37,6 +37,9 @@ def check_device(device: Any) -> Any:
     return resolved
 
 
+# long: half of it is the docstring stating the exactness bounds
+
+
 def compile(
     program: Program,
     vocab: Iterable[Any],

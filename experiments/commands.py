@@ -50,6 +50,9 @@ def _from_protocol(args: argparse.Namespace):
     return protocol
 
 
+# long: the flags' checks and their translation into one plan, in order
+
+
 def cmd_experiment(args: argparse.Namespace) -> int:
     from .profiles import PROFILES
     from .protocol import DATA_KINDS
@@ -148,6 +151,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if summary["judged"] else 1
 
 
+# long: row parsing, then one loop printing each probe the flags ask for
+
+
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
     from .probes import (
         attention_by_distance,
@@ -212,6 +218,9 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
     plot_errors(curves, last_trained, path)
     print(f"wrote {path}")
     return 0
+
+
+# long: one add_argument per flag of three commands, nothing else
 
 
 def register(sub) -> None:

@@ -119,6 +119,9 @@ def _pct(x: float) -> str:
     return f"{x:g}"
 
 
+# long: the output formats (table, brief, witness, JSON) side by side
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from ..inputs import split_input
     from .fragments import predict
