@@ -188,8 +188,6 @@ def compare(rows: list[dict], tracr_rows: list[dict], n: int) -> None:
 
 
 # long: argument parsing and one table's printing, in order
-
-
 def main(argv: list[str] | None = None) -> int:
     import torch
 

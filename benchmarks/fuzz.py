@@ -50,8 +50,6 @@ def run_subprocess(tally: Tally, argv: list[str], seconds: float) -> None:
 
 
 # long: argument parsing and the three fuzzing phases' summary, in order
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--programs", type=int, default=5000, help="mutated programs through the API")

@@ -38,8 +38,6 @@ def check_device(device: Any) -> Any:
 
 
 # long: half of it is the docstring stating the exactness bounds
-
-
 def compile(
     program: Program,
     vocab: Iterable[Any],

@@ -109,8 +109,6 @@ def _factor_side(compiler: Compiler, op_id: int) -> tuple[scalar.Fn, tuple[int, 
 
 
 # long: one derivation (partition the predicate, one head per part) kept whole
-
-
 def _factorized(compiler: Compiler, sel: Op, fn: scalar.Fn) -> list[list[A.Clause]] | None:
     """Split a conjunct P(K[j], Q[i]) with K = f(a, b), Q = g(c, e) into disjoint products
     [A_t(a[j], c[i]) and T_t(b[j], e[i])]: for every pair (a, c) the table over (b, e) is one of few

@@ -51,8 +51,6 @@ def _from_protocol(args: argparse.Namespace):
 
 
 # long: the flags' checks and their translation into one plan, in order
-
-
 def cmd_experiment(args: argparse.Namespace) -> int:
     from .profiles import PROFILES
     from .protocol import DATA_KINDS
@@ -152,8 +150,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 # long: row parsing, then one loop printing each probe the flags ask for
-
-
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
     from .probes import (
         attention_by_distance,
@@ -221,8 +217,6 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
 
 
 # long: one add_argument per flag of three commands, nothing else
-
-
 def register(sub) -> None:
     p = sub.add_parser("experiment", help="train transformers on the task suite; compare with predictions")
     p.add_argument("tasks", nargs="*", help="task ids (default: the whole suite, or --suite)")

@@ -120,8 +120,6 @@ def _pct(x: float) -> str:
 
 
 # long: the output formats (table, brief, witness, JSON) side by side
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
     from ..inputs import split_input
     from .fragments import predict
