@@ -54,7 +54,7 @@ def main() -> int:
                 expected = [row for k in range(0, len(inputs), 50) for row in program.run_batch(inputs[k : k + 50])]
             except rasp.RaspError:  # past the interpreter's selector limit (majority at 1,024): the witness
                 expected = [evaluate(limit.witness, t) for t in inputs]
-            got = [row for k in range(0, len(inputs), 50) for row in limit.run_batch(inputs[k : k + 50])]
+            got = _run_in_chunks(limit.model, inputs)
             agree = sum(g == e for g, e in zip(got, expected))
             cells.append(f"{agree}/{len(inputs)}")
         at_bound = _inputs(vocab, limit.bound, rng, n=2)[:2]
@@ -62,13 +62,22 @@ def main() -> int:
         bound = []
         for dtype in (torch.float64, torch.float32):
             model = build_limit(limit.witness, vocab, dtype=dtype)
-            bound.append(f"{sum(g == e for g, e in zip(model.run_batch(at_bound), expected))}/2")
+            bound.append(f"{sum(g == e for g, e in zip(_run_in_chunks(model.model, at_bound), expected))}/2")
         print(
             f"{name:<16} {limit.parameters:>10,} {limit.model.cfg.n_layers:>6}  "
             + " ".join(f"{c:>9}" for c in cells)
             + f"  {' '.join(bound):>13}  {time.perf_counter() - start:7.1f}"
         )
     return 0
+
+
+def _run_in_chunks(model, inputs: list[list], budget: float = 1e9) -> list[list]:
+    """The model on the inputs, as many at a time as keep one layer's attention scores (batch × heads × length²,
+    float64, a few copies) within `budget` bytes: copy_unique's widest layer at 1,024 tokens takes ~8 GB for 50."""
+    heads = max(model.cfg.heads() + [1])
+    length = max(len(x) for x in inputs) + 1
+    size = max(1, int(budget // (4 * 8 * heads * length * length)))
+    return model.run_batch(inputs, batch_size=size)
 
 
 if __name__ == "__main__":
