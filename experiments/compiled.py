@@ -253,6 +253,7 @@ def weight_drift(before, after) -> dict:
     return {"relative": math.sqrt(num) / math.sqrt(den) if den else None, "per_parameter": per}
 
 
+# long: a third of it is the docstring, a third the result record
 def train_on_program(
     program: Program,
     vocab: Iterable[Any],
