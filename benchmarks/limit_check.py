@@ -25,9 +25,9 @@ sys.path[0] = str(
 from test_compiler_limit import BUILT, _inputs  # noqa: E402
 
 import rasp  # noqa: E402
-from rasp import limits  # noqa: E402
 from compiler import compile_limit  # noqa: E402
 from compiler.limit import build_limit  # noqa: E402
+from rasp import limits  # noqa: E402
 from rasp.analysis.crasp_eval import evaluate  # noqa: E402
 
 
