@@ -265,12 +265,12 @@ def _attach_witness(verdict: Verdict, analysis: KindAnalysis, program: Any, outp
         verdict.violations = [violation]
         verdict.reasons = [violation.text(), NOT_A_PROOF]
         return
-    where_file = program.filename
     vocabs = [list(vocab)] if vocab else sample_vocabs(program)
     problem = next(filter(None, (check_witness(witness, program, output, v, WITNESS_RUNS).problem for v in vocabs)), "")
     if problem:
         message = f"internal error: the witness disagrees with the program: {problem}"
-        violation = Violation(-1, "@witness", "witness-mismatch", message, RULES["witness-mismatch"].text, where_file)
+        where = locator.where(analysis.output)[0]  # the output's definition: what the witness failed to reproduce
+        violation = Violation(-1, "@witness", "witness-mismatch", message, RULES["witness-mismatch"].text, where)
         verdict.ok = False
         verdict.violations = [violation]
         verdict.reasons = [violation.text()]
