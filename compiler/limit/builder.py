@@ -67,7 +67,7 @@ class Builder(PositionalColumns):
         if head == "ref" and e[1] in self.count:
             return {self.count[e[1]]: Fraction(1)}, Fraction(0)
         if head == "count" and e[2] is None:
-            return {self.prefix_count(e[1], None): Fraction(1)}, Fraction(0)
+            return {self.prefix_count(e[1]): Fraction(1)}, Fraction(0)
         if head == "lin":
             terms: dict[int, Fraction] = {}
             const = Fraction(e[2])
@@ -92,11 +92,10 @@ class Builder(PositionalColumns):
         self.mlp([Unit(reads, {out: 1.0}), Unit({c: -w for c, w in reads.items()}, {out: -1.0})])
         return out
 
-    def prefix_count(self, pred: tuple, window: Any) -> int:
-        """`#[j ≤ i] φ(j, i)` / (i+2). A φ that reads the query is split by the query's values: one count per
-        distinct key-side predicate, each passed through where the query's values select it."""
-        if window is not None:
-            raise CompileError("a local count (C-RASP[local]) has no limit construction here yet")
+    def prefix_count(self, pred: tuple) -> int:
+        """`#[j ≤ i] φ(j, i)` / (i+2) (counts over nearby positions are finite values: positions.py). A φ that reads
+        the query is split by the query's values: one count per distinct key-side predicate, each passed through
+        where the query's values select it."""
         groups = [(gate, self.key_count(phi)) for gate, phi in self.query_cases(pred)]
         groups = [(gate, col) for gate, col in groups if col is not None]
         if len(groups) == 1 and groups[0][0] == self.one:
@@ -255,10 +254,9 @@ class Builder(PositionalColumns):
 
     def pick(self, name: str, e: tuple) -> dict[Any, int]:
         """`max`/`min`/`the {v(j) : j ≤ i, φ} else d`: present_a = (#[φ ∧ v = a] > 0), the first present in order;
-        a φ that reads the query is split by the query's values (one such choice per case, gated)."""
-        _, how, value, pred, window, default = e
-        if window is not None:
-            raise CompileError("a local count (C-RASP[local]) has no limit construction here yet")
+        a φ that reads the query is split by the query's values (one such choice per case, gated). Over nearby
+        positions (a window) it is `local_pick`."""
+        _, how, value, pred, _, default = e
         values = list(self.finite_block(f"{name}.v", at_query(value)))
         # Numbers before strings: a block may hold values no input meets together (its leaves are enumerated
         # independently: `num = Q if is_num else 0` lists the token ">" too), and a program that really compares a

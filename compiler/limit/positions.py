@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import CompileError
-from .exprs import at_query, show
+from .exprs import at_query, show, weights
 from .stages import Stage, Unit
 
 
@@ -75,7 +75,7 @@ class PositionalColumns:
             there = self.shifted(holds, d)
             for v, col in values.items():
                 reads = {self.shifted(col, d): 1.0, there: 1.0, self.one: -1.0}
-                units.append(Unit(reads, _add({block[v]: 1.0}, {block[default]: -1.0})))
+                units.append(Unit(reads, weights([(block[v], 1.0), (block[default], -1.0)])))
         self.mlp(units)
         return block
 
@@ -125,10 +125,3 @@ def _reads(e: Any) -> list[tuple]:
     if e[0] == "fn":
         return [r for a in e[3] for r in _reads(a)]
     return [r for x in e[1:] for r in _reads(x)]
-
-
-def _add(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
-    out = dict(a)
-    for col, w in b.items():
-        out[col] = out.get(col, 0.0) + w
-    return out
