@@ -70,7 +70,9 @@ def compile(
     Raises `CompileError` (a `RaspError`) naming the s-op and its source position when it cannot compile.
     """
 
-    from .assemble import Compiler
+    from .encode import encode
+    from .schedule import schedule
+    from .weights import build_weights, decode_spec, to_torch
 
     if not isinstance(program, Program):
         raise CompileError(f"compile() needs a rasp Program (rasp.parse / rasp.load), got {type(program).__name__}")
@@ -93,17 +95,16 @@ def compile(
     output_id = program.output_id(output)
     if program.graph.op(output_id).is_selector:
         raise CompileError(f"the output {output or program.output} is a selector; compile an s-op (aggregate it)")
-    compiler = Compiler(program, vocab, max_len, causal, fold_maps=fold_maps)
-    compiler.output_name = output or program.output
     try:
-        with limits.recursion_room():
-            compiler.run(output_id)
-            model = compiler.assemble(output_id)
+        with limits.recursion_room():  # the walk recurses along the graph
+            encoded = encode(program, vocab, max_len, causal, output_id, output or program.output, fold_maps)
     except RecursionError:
         raise CompileError(
             "the program's s-ops are chained too deeply to compile (past Python's recursion limit); "
             "break long chains of maps with an aggregate, or compile fewer of them"
         ) from None
+    plan = schedule(encoded.components, encoded.layout)
+    model = to_torch(build_weights(encoded, plan), decode_spec(encoded), causal)
     model.spec.source = program.source
     if dtype is not None:
         model.to(dtype=dtype)

@@ -1,20 +1,20 @@
 """Attention heads for selects, and the aggregate and selector_width tasks that read them.
 
-`head_for(compiler, select_id)` turns a select into an `attention.HeadSpec`: its predicate split into
+`head_for(ctx, select_id)` turns a select into an `attention.HeadSpec`: its predicate split into
 conjuncts, each a 0/1 query–key table over the categorical forms of its key side and query side (several
-s-ops on one side are joined into a tuple s-op by `Compiler.side`). `heads_for` may instead split a conjunct
+s-ops on one side are joined into a tuple s-op by the walk's `side`). `heads_for` may instead split a conjunct
 that compares two maps of two s-ops each over their factors (`_factorized`, `_partition`): several heads
 whose selections partition the select's, which only counts can add up (`_split_width`).
 
 `compile_aggregate` and `compile_selector_width` build the attention tasks (and the counting MLP) from
 those specs; the weight-level pieces (logit gap, BOS terms, rank terms) are in `attention`, and the
-`Compiler` (`assemble`) supplies encodings, value sets, tasks and output dimensions.
+walk (`encode`, through `context.EncodingContext`) supplies encodings, value sets, tasks and output dimensions.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -22,13 +22,11 @@ from rasp import scalar
 from rasp.ir import Op
 
 from . import attention as A
+from .context import EncodingContext
 from .errors import CompileError
 from .layout import BOS, Encoding, combine
 from .mlp import numeric_units
 from .values import can_order, canonical, is_number, ordered
-
-if TYPE_CHECKING:
-    from .assemble import Compiler
 
 TABLE_LIMIT = 4_000_000  # entries of one select conjunct's query-key table
 FACTOR_HEADS = 4  # most heads a conjunct over two maps may be split into (selector_width)
@@ -39,12 +37,12 @@ FACTOR_CHUNK = 32_000_000  # of them at a time (one value of the first key facto
 # ---- selects → head specs -------------------------------------------------------------------------
 
 
-def head_for(compiler: Compiler, select_id: int) -> A.HeadSpec:
-    sel = compiler.graph.op(select_id)
-    return _head_for_fn(compiler, sel, sel.fn)
+def head_for(ctx: EncodingContext, select_id: int) -> A.HeadSpec:
+    sel = ctx.graph.op(select_id)
+    return _head_for_fn(ctx, sel, sel.fn)
 
 
-def _head_for_fn(compiler: Compiler, sel: Op, predicate: scalar.Fn) -> A.HeadSpec:
+def _head_for_fn(ctx: EncodingContext, sel: Op, predicate: scalar.Fn) -> A.HeadSpec:
     clauses = []
     n_terms = 0
     for fn in A.conjuncts(predicate):
@@ -55,30 +53,30 @@ def _head_for_fn(compiler: Compiler, sel: Op, predicate: scalar.Fn) -> A.HeadSpe
             continue
         key_args = [a for a in used if a < sel.n_keys]
         query_args = [a for a in used if a >= sel.n_keys]
-        keys = compiler.side(sel, tuple(sel.inputs[a] for a in key_args))
-        queries = compiler.side(sel, tuple(sel.inputs[a] for a in query_args))
-        table = _table(compiler, fn, sel, key_args, query_args, keys, queries)
+        keys = ctx.side(sel, tuple(sel.inputs[a] for a in key_args))
+        queries = ctx.side(sel, tuple(sel.inputs[a] for a in query_args))
+        table = _table(ctx, fn, sel, key_args, query_args, keys, queries)
         clauses.append(A.Clause(keys, queries, table))
         n_terms += 1
     return A.HeadSpec(clauses, n_terms)
 
 
-def heads_for(compiler: Compiler, select_id: int) -> list[A.HeadSpec]:
+def heads_for(ctx: EncodingContext, select_id: int) -> list[A.HeadSpec]:
     """The heads whose selections partition the select's: one head, unless a conjunct compares two
     maps of two s-ops each (`keys = x + i / N; select(keys, keys, <)`): its table over the maps' values
     is quadratic in a product of value sets, so it is split over the factors instead (see
     `_factorized`). Only counts (selector_width) can add up several heads."""
-    sel = compiler.graph.op(select_id)
+    sel = ctx.graph.op(select_id)
     for fn in A.conjuncts(sel.fn):
-        parts = _factorized(compiler, sel, fn)
+        parts = _factorized(ctx, sel, fn)
         if parts is None:
             continue
-        rest = _without(compiler, sel, fn)
+        rest = _without(ctx, sel, fn)
         return [A.HeadSpec(rest.clauses + clauses, rest.n_terms + len(clauses)) for clauses in parts]
-    return [head_for(compiler, select_id)]
+    return [head_for(ctx, select_id)]
 
 
-def _without(compiler: Compiler, sel: Op, skip: scalar.Fn) -> A.HeadSpec:
+def _without(ctx: EncodingContext, sel: Op, skip: scalar.Fn) -> A.HeadSpec:
     """head_for over the conjuncts other than `skip` (the first one equal to it)."""
     others = A.conjuncts(sel.fn)
     others.remove(skip)
@@ -87,21 +85,21 @@ def _without(compiler: Compiler, sel: Op, skip: scalar.Fn) -> A.HeadSpec:
     fn = others[0]
     for f in others[1:]:
         fn = ("and", fn, f)
-    return _head_for_fn(compiler, sel, fn)
+    return _head_for_fn(ctx, sel, fn)
 
 
-def _factor_side(compiler: Compiler, op_id: int) -> tuple[scalar.Fn, tuple[int, int]] | None:
+def _factor_side(ctx: EncodingContext, op_id: int) -> tuple[scalar.Fn, tuple[int, int]] | None:
     """A map/zipmap as a function of two categorical s-ops (its bases, or else its own inputs)."""
-    op = compiler.graph.op(op_id)
+    op = ctx.graph.op(op_id)
     if op.kind not in ("map", "zipmap"):
         return None
-    fn, bases = compiler.vs.composed(op_id)
+    fn, bases = ctx.vs.composed(op_id)
     if len(bases) != 2:
         fn, bases = op.fn, op.inputs
         if len(bases) != 2:
             return None
     try:
-        if any(compiler.get(b).cat is None for b in bases):
+        if any(ctx.get(b).cat is None for b in bases):
             return None
     except CompileError:
         return None
@@ -109,7 +107,7 @@ def _factor_side(compiler: Compiler, op_id: int) -> tuple[scalar.Fn, tuple[int, 
 
 
 # long: one derivation (partition the predicate, one head per part) kept whole
-def _factorized(compiler: Compiler, sel: Op, fn: scalar.Fn) -> list[list[A.Clause]] | None:
+def _factorized(ctx: EncodingContext, sel: Op, fn: scalar.Fn) -> list[list[A.Clause]] | None:
     """Split a conjunct P(K[j], Q[i]) with K = f(a, b), Q = g(c, e) into disjoint products
     [A_t(a[j], c[i]) and T_t(b[j], e[i])]: for every pair (a, c) the table over (b, e) is one of few
     distinct tables T_t (lexicographic orders: all-true, the order on (b, e), all-false). Each product is
@@ -125,20 +123,20 @@ def _factorized(compiler: Compiler, sel: Op, fn: scalar.Fn) -> list[list[A.Claus
     k_id, q_id = sel.inputs[key_args[0]], sel.inputs[query_args[0]]
     sides = []
     for op_id in (k_id, q_id):
-        side = _factor_side(compiler, op_id)
+        side = _factor_side(ctx, op_id)
         if side is None:
             return None
         sides.append(side)
     (fk, (a_id, b_id)), (fq, (c_id, e_id)) = sides
-    cats = [compiler.get(i).cat for i in (a_id, b_id, c_id, e_id)]
+    cats = [ctx.get(i).cat for i in (a_id, b_id, c_id, e_id)]
     sizes = [len(c) for c in cats]
     evaluations = sizes[0] * sizes[1] * sizes[2] * sizes[3]
     if evaluations > FACTOR_EVALUATIONS:
         return None
     factored_width = sum(sizes)
     try:
-        direct_width = len(compiler.values(k_id)) + len(compiler.values(q_id))
-        direct_table = len(compiler.values(k_id)) * len(compiler.values(q_id))
+        direct_width = len(ctx.values(k_id)) + len(ctx.values(q_id))
+        direct_table = len(ctx.values(k_id)) * len(ctx.values(q_id))
     except CompileError:
         direct_width = direct_table = math.inf
     if direct_table <= TABLE_LIMIT and 2 * factored_width >= direct_width:
@@ -170,8 +168,8 @@ def _factorized(compiler: Compiler, sel: Op, fn: scalar.Fn) -> list[list[A.Claus
                 if not table.all():
                     clauses.append(A.Clause(kc, qc, table))
             heads.append(clauses)
-        compiler.notes.append(
-            f"{sel.label}: the conjunct over {compiler.graph.op(k_id).label} and {compiler.graph.op(q_id).label} "
+        ctx.notes.append(
+            f"{sel.label}: the conjunct over {ctx.graph.op(k_id).label} and {ctx.graph.op(q_id).label} "
             f"is split over their factors into {len(heads)} heads"
         )
         return heads
@@ -179,16 +177,16 @@ def _factorized(compiler: Compiler, sel: Op, fn: scalar.Fn) -> list[list[A.Claus
 
 
 def _table(
-    compiler: Compiler, fn: scalar.Fn, sel: Op, key_args: list[int], query_args: list[int], keys, queries
+    ctx: EncodingContext, fn: scalar.Fn, sel: Op, key_args: list[int], query_args: list[int], keys, queries
 ) -> np.ndarray:
     """The conjunct's truth table (key values × query values), vectorized where possible."""
     kvals = list(keys) if keys is not None else [None]
     qvals = list(queries) if queries is not None else [None]
     if len(kvals) * len(qvals) > TABLE_LIMIT:
-        raise compiler.fail(
+        raise ctx.fail(
             sel,
             f"its query-key table would have {len(kvals)} × {len(qvals)} entries "
-            f"(more than {TABLE_LIMIT}) at max_len {compiler.max_len}",
+            f"(more than {TABLE_LIMIT}) at max_len {ctx.max_len}",
         )
     args: list[Any] = [None] * len(sel.inputs)
     for pos, a in enumerate(key_args):
@@ -222,28 +220,28 @@ def _table(
 # ---- aggregate and selector_width -----------------------------------------------------------------
 
 
-def compile_aggregate(compiler: Compiler, op: Op) -> Encoding:
+def compile_aggregate(ctx: EncodingContext, op: Op) -> Encoding:
     """One head: a numerical mean, a categorical retrieval, or max/min by rank (see `attention`)."""
     sel_id, val_id = op.inputs
-    venc = compiler.get(val_id)
-    values = compiler.values(val_id)
-    mode = compiler.vs.aggregate_mode(op)
+    venc = ctx.get(val_id)
+    values = ctx.values(val_id)
+    mode = ctx.vs.aggregate_mode(op)
     if mode in ("max", "min") and not can_order(values):
-        raise compiler.fail(op, f"reduce={op.reduce!r} over values that cannot be ordered")
-    spec = head_for(compiler, sel_id)
-    task = compiler.new_task("attn", op.label)
+        raise ctx.fail(op, f"reduce={op.reduce!r} over values that cannot be ordered")
+    spec = head_for(ctx, sel_id)
+    task = ctx.new_task("attn", op.label)
     default = canonical(op.value)
     magnitude = max(
         [abs(float(v)) for v in values if is_number(v)] + [abs(float(default)) if is_number(default) else 0.0, 1.0]
     )
-    g = A.gap_for(compiler.max_len, magnitude if mode == "mean" else 1.0)
+    g = A.gap_for(ctx.max_len, magnitude if mode == "mean" else 1.0)
     if mode == "mean":
         vform = venc.num
         if vform is None:
             vform = combine(*((float(v), f) for v, f in venc.cat.items()))
         if not is_number(default):
-            raise compiler.fail(op, f"a numerical mean with the non-numeric default {default!r}")
-        dim = compiler.layout.new(op.label, task.id)
+            raise ctx.fail(op, f"a numerical mean with the non-numeric default {default!r}")
+        dim = ctx.layout.new(op.label, task.id)
         A.add_outer(task.ov, vform, {dim: 1.0}, 1.0)
         A.add_outer(task.ov, {BOS: 1.0}, {dim: 1.0}, float(default))
         d = 2 * g
@@ -251,14 +249,14 @@ def compile_aggregate(compiler: Compiler, op: Op) -> Encoding:
         A.bos_terms(task.qk, spec.n_terms * d - g, d)
         return Encoding(None, num={dim: 1.0}, primary="numerical")
     # Categorical retrieval, max, min: move the selected value's one-hot.
-    if mode == "retrieval" and sum(is_number(v) for v in values) > 1 and not compiler.vs.at_most_one(sel_id):
-        compiler.retrievals.append([sel_id, val_id, op.label])
-    cat_in = compiler.to_categorical(val_id)
-    out_values = compiler.values(op.id)
+    if mode == "retrieval" and sum(is_number(v) for v in values) > 1 and not ctx.vs.at_most_one(sel_id):
+        ctx.retrievals.append([sel_id, val_id, op.label])
+    cat_in = ctx.to_categorical(val_id)
+    out_values = ctx.values(op.id)
     primary = "numerical" if op.encoding == "numerical" else "categorical"
     if primary == "numerical":
-        compiler.check_numeric(op, out_values)
-    enc, encode = compiler.output_encoding(op, primary, out_values, task.id)
+        ctx.check_numeric(op, out_values)
+    enc, encode = ctx.output_encoding(op, primary, out_values, task.id)
     for v, form in cat_in.items():
         A.add_outer(task.ov, form, encode(canonical(v)), 1.0)
     A.add_outer(task.ov, {BOS: 1.0}, encode(default), 1.0)
@@ -276,22 +274,22 @@ def compile_aggregate(compiler: Compiler, op: Op) -> Encoding:
     return enc
 
 
-def compile_selector_width(compiler: Compiler, op: Op) -> Encoding:
+def compile_selector_width(ctx: EncodingContext, op: Op) -> Encoding:
     """A count: a head that writes BOS's weight N/(w + N) to a scratch dimension, an MLP that decodes w."""
-    sel = compiler.graph.op(op.inputs[0])
-    n = compiler.max_len
-    if sel.fn == scalar.lit(True) and compiler.causal:
+    sel = ctx.graph.op(op.inputs[0])
+    n = ctx.max_len
+    if sel.fn == scalar.lit(True) and ctx.causal:
         # Causally, selecting every key counts i + 1 positions: a map of indices.
-        idx = compiler.get(1)
+        idx = ctx.get(1)
         cat = {i + 1: form for i, form in idx.cat.items()}
-        compiler.vs.overrides[op.id] = list(cat)
-        return compiler.with_num(Encoding(list(cat), cat=cat, primary=op.encoding or "categorical"))
-    specs = heads_for(compiler, sel.id)
+        ctx.vs.overrides[op.id] = list(cat)
+        return ctx.with_num(Encoding(list(cat), cat=cat, primary=op.encoding or "categorical"))
+    specs = heads_for(ctx, sel.id)
     if len(specs) > 1:
-        return _split_width(compiler, op, specs)
+        return _split_width(ctx, op, specs)
     spec = specs[0]
-    attn = compiler.new_task("attn", f"{op.label} (attention)")
-    scratch = compiler.layout.new(f"{op.label}:bos_weight", attn.id)
+    attn = ctx.new_task("attn", f"{op.label} (attention)")
+    scratch = ctx.layout.new(f"{op.label}:bos_weight", attn.id)
     g = A.gap_for(n, 1.0) + math.ceil(2 * math.log(n + 1))
     d = 2 * g
     attn.qk_blocks = A.select_logits(spec.clauses, d)
@@ -299,36 +297,36 @@ def compile_selector_width(compiler: Compiler, op: Op) -> Encoding:
     A.add_outer(attn.ov, {BOS: 1.0}, {scratch: 1.0}, 1.0)
     primary = "numerical" if op.encoding == "numerical" else "categorical"
     values = list(range(n + 1))
-    compiler.vs.overrides[op.id] = values
-    mlp = compiler.new_task("mlp", f"{op.label} (count)")
-    enc, encode = compiler.output_encoding(op, primary, values, mlp.id)
+    ctx.vs.overrides[op.id] = values
+    mlp = ctx.new_task("mlp", f"{op.label} (count)")
+    enc, encode = ctx.output_encoding(op, primary, values, mlp.id)
     points = sorted((n / (w + n), w) for w in values)
     mlp.units = numeric_units({scratch: 1.0}, points, encode)
     return enc
 
 
-def _split_width(compiler: Compiler, op: Op, specs: list[A.HeadSpec]) -> Encoding:
+def _split_width(ctx: EncodingContext, op: Op, specs: list[A.HeadSpec]) -> Encoding:
     """A count over disjoint selections: one head each (as in _selector_width), one MLP decoding every
     head's count into the same numerical dimension (the sum), one-hot by a discretizing MLP if needed."""
-    n = compiler.max_len
+    n = ctx.max_len
     g = A.gap_for(n, 1.0) + math.ceil(2 * math.log(n + 1))
     d = 2 * g
     values = list(range(n + 1))
-    compiler.vs.overrides[op.id] = values
-    mlp = compiler.new_task("mlp", f"{op.label} (count)")
-    dim = compiler.layout.new(op.label, mlp.id)
+    ctx.vs.overrides[op.id] = values
+    mlp = ctx.new_task("mlp", f"{op.label} (count)")
+    dim = ctx.layout.new(op.label, mlp.id)
     points = sorted((n / (w + n), w) for w in values)
     for k, spec in enumerate(specs):
-        attn = compiler.new_task("attn", f"{op.label} (attention {k + 1}/{len(specs)})")
-        scratch = compiler.layout.new(f"{op.label}:bos_weight{k + 1}", attn.id)
+        attn = ctx.new_task("attn", f"{op.label} (attention {k + 1}/{len(specs)})")
+        scratch = ctx.layout.new(f"{op.label}:bos_weight{k + 1}", attn.id)
         attn.qk_blocks = A.select_logits(spec.clauses, d)
         A.bos_terms(attn.qk, spec.n_terms * d + math.log(n), d)
         A.add_outer(attn.ov, {BOS: 1.0}, {scratch: 1.0}, 1.0)
         mlp.units += numeric_units({scratch: 1.0}, points, lambda w: {dim: float(w)} if w else {})
     enc = Encoding(values, num={dim: 1.0}, primary="numerical")
     if op.encoding != "numerical":
-        compiler.enc[op.id] = enc
-        compiler.to_categorical(op.id)
+        ctx.enc[op.id] = enc
+        ctx.to_categorical(op.id)
         enc.primary = "categorical"
     return enc
 

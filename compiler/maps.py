@@ -1,6 +1,6 @@
 """Maps and zipmaps: an s-op computed from others by a function, as virtual forms or MLP tasks.
 
-`compile_map(compiler, op)` picks the cheapest encoding (of the composed function of the map's bases when
+`compile_map(ctx, op)` picks the cheapest encoding (of the composed function of the map's bases when
 they take no more combinations than its inputs):
 
 - affine in numerical inputs: their weighted sum, no weights of its own (`_affine`);
@@ -9,25 +9,23 @@ they take no more combinations than its inputs):
   with fewer output values than combinations, the free affine sum discretized (`_discretized_affine`);
 - one numerical input: step functions of it, gated by the categorical ones (`_numeric`).
 
-The MLP units themselves are built by `mlp`; the `Compiler` (`assemble`) supplies the inputs' encodings,
-value sets, tasks and output dimensions.
+The MLP units themselves are built by `mlp`; the graph walk (`encode`) supplies, through
+`context.EncodingContext`, the inputs' encodings, value sets, tasks and output dimensions.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rasp import scalar
 from rasp.ir import Op
 
 from . import attention as A
+from .context import EncodingContext
 from .errors import CompileError
 from .layout import NOTBOS, Encoding, Form, combine
 from .mlp import affine_units, lookup_units, numeric_units
 from .values import canonical, combination_count, is_number, ordered
-
-if TYPE_CHECKING:
-    from .assemble import Compiler
 
 
 def _affine_in(fn: scalar.Fn, args: set[int]) -> bool:
@@ -54,24 +52,22 @@ def _numeric_type(vtype: str) -> bool:
     return vtype in ("int", "float")
 
 
-def compile_map(compiler: Compiler, op: Op) -> Encoding:
+def compile_map(ctx: EncodingContext, op: Op) -> Encoding:
     """A map or zipmap, as a function of its bases when they take no more combinations than its inputs."""
     fn, inputs = op.fn, op.inputs
-    composed, bases = compiler.vs.composed(op.id)
+    composed, bases = ctx.vs.composed(op.id)
     if bases != inputs:
         try:
-            if combination_count([compiler.values(b) for b in bases]) <= combination_count(
-                [compiler.values(i) for i in inputs]
-            ):
+            if combination_count([ctx.values(b) for b in bases]) <= combination_count([ctx.values(i) for i in inputs]):
                 fn, inputs = composed, bases
         except CompileError:
             pass
-    return _function(compiler, op, fn, inputs)
+    return _function(ctx, op, fn, inputs)
 
 
-def _function(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...]) -> Encoding:
+def _function(ctx: EncodingContext, op: Op, fn: scalar.Fn, inputs: tuple[int, ...]) -> Encoding:
     """Compile op = fn(inputs...)."""
-    encs = [compiler.get(i) for i in inputs]
+    encs = [ctx.get(i) for i in inputs]
     numeric_only = [k for k, e in enumerate(encs) if e.cat is None]
     hint = op.encoding
     # An affine function of numerical s-ops is their weighted sum: no weights of its own.
@@ -80,17 +76,17 @@ def _function(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...]
         and _affine_in(fn, set(range(len(encs))))
         and (hint == "numerical" or (hint is None and numeric_only))
     ):
-        return _affine(compiler, op, fn, encs)
+        return _affine(ctx, op, fn, encs)
     # A map of one categorical s-op is a sum of its one-hot dimensions.
-    if len(encs) == 1 and not numeric_only and compiler.fold_maps:
-        return _folded_map(compiler, op, fn, encs[0])
+    if len(encs) == 1 and not numeric_only and ctx.fold_maps:
+        return _folded_map(ctx, op, fn, encs[0])
     primary = hint or ("numerical" if numeric_only and _numeric_type(op.vtype) else "categorical")
     if len(numeric_only) > 1:
         # Keep the numerical input with the most values; tabulate the others categorically.
-        keep = max(numeric_only, key=lambda k: len(compiler.values(inputs[k])))
+        keep = max(numeric_only, key=lambda k: len(ctx.values(inputs[k])))
         for k in numeric_only:
             if k != keep:
-                compiler.to_categorical(inputs[k])
+                ctx.to_categorical(inputs[k])
         numeric_only = [keep]
     if not numeric_only:
         if (
@@ -99,41 +95,41 @@ def _function(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...]
             and all(e.num is not None for e in encs)
             and _affine_in(fn, set(range(len(encs))))
         ):
-            values = compiler.values(op.id)
+            values = ctx.values(op.id)
             if 2 * len(values) < combination_count([list(e.cat) for e in encs]):
                 # Cheaper than a lookup: the affine sum is free, one ramp pair per output value.
-                return _discretized_affine(compiler, op, fn, encs, values)
-        return _lookup(compiler, op, fn, inputs, primary)
-    return _numeric(compiler, op, fn, inputs, numeric_only[0], primary)
+                return _discretized_affine(ctx, op, fn, encs, values)
+        return _lookup(ctx, op, fn, inputs, primary)
+    return _numeric(ctx, op, fn, inputs, numeric_only[0], primary)
 
 
-def _affine(compiler: Compiler, op: Op, fn: scalar.Fn, encs: list[Encoding]) -> Encoding:
+def _affine(ctx: EncodingContext, op: Op, fn: scalar.Fn, encs: list[Encoding]) -> Encoding:
     k = len(encs)
     try:
         base = scalar.apply(fn, tuple([0] * k))
         slopes = [scalar.apply(fn, tuple(1 if j == i else 0 for j in range(k))) - base for i in range(k)]
     except scalar.EvalProblem as problem:
-        raise compiler.fail(op, str(problem)) from None
+        raise ctx.fail(op, str(problem)) from None
     num = combine((float(base), NOTBOS), *((float(s), e.num) for s, e in zip(slopes, encs)))
     enc = Encoding(None, num=num, primary="numerical")
     if op.encoding == "categorical":
-        compiler.enc[op.id] = enc
-        compiler.to_categorical(op.id)
+        ctx.enc[op.id] = enc
+        ctx.to_categorical(op.id)
     return enc
 
 
-def _discretized_affine(compiler: Compiler, op: Op, fn: scalar.Fn, encs: list[Encoding], values: list) -> Encoding:
+def _discretized_affine(ctx: EncodingContext, op: Op, fn: scalar.Fn, encs: list[Encoding], values: list) -> Encoding:
     k = len(encs)
     base = scalar.apply(fn, tuple([0] * k))
     slopes = [scalar.apply(fn, tuple(1 if j == i else 0 for j in range(k))) - base for i in range(k)]
     num = combine((float(base), NOTBOS), *((float(s), e.num) for s, e in zip(slopes, encs)))
-    task = compiler.new_task("mlp", op.label)
-    enc, encode = compiler.output_encoding(op, "categorical", values, task.id)
+    task = ctx.new_task("mlp", op.label)
+    enc, encode = ctx.output_encoding(op, "categorical", values, task.id)
     task.units = numeric_units(num, [(float(v), v) for v in values], encode)
     return enc
 
 
-def _folded_map(compiler: Compiler, op: Op, fn: scalar.Fn, enc: Encoding) -> Encoding:
+def _folded_map(ctx: EncodingContext, op: Op, fn: scalar.Fn, enc: Encoding) -> Encoding:
     cat: dict[Any, Form] = {}
     for x, form in enc.cat.items():
         try:
@@ -142,20 +138,20 @@ def _folded_map(compiler: Compiler, op: Op, fn: scalar.Fn, enc: Encoding) -> Enc
             continue
         cat[y] = combine((1.0, cat.get(y, {})), (1.0, form))
     values = ordered(cat)
-    compiler.vs.overrides[op.id] = values
+    ctx.vs.overrides[op.id] = values
     cat = {v: cat[v] for v in values}
-    out = compiler.with_num(Encoding(values, cat=cat, primary=op.encoding or "categorical"))
+    out = ctx.with_num(Encoding(values, cat=cat, primary=op.encoding or "categorical"))
     if op.encoding == "numerical" and out.num is None:
-        compiler.check_numeric(op, values)
+        ctx.check_numeric(op, values)
     return out
 
 
-def _lookup(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...], primary: str) -> Encoding:
+def _lookup(ctx: EncodingContext, op: Op, fn: scalar.Fn, inputs: tuple[int, ...], primary: str) -> Encoding:
     import itertools
 
-    encs = [compiler.get(i) for i in inputs]
+    encs = [ctx.get(i) for i in inputs]
     sets = [list(e.cat) for e in encs]
-    compiler.combos(op, sets)
+    ctx.combos(op, sets)
     table = []
     for combo in itertools.product(*sets):
         try:
@@ -165,25 +161,27 @@ def _lookup(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...], 
         table.append(([e.cat[v] for e, v in zip(encs, combo)], y))
     values = ordered(y for _, y in table)
     if primary == "numerical":
-        compiler.check_numeric(op, values)
-    compiler.vs.overrides[op.id] = values
-    task = compiler.new_task("mlp", op.label)
-    enc, encode = compiler.output_encoding(op, primary, values, task.id)
+        ctx.check_numeric(op, values)
+    ctx.vs.overrides[op.id] = values
+    task = ctx.new_task("mlp", op.label)
+    enc, encode = ctx.output_encoding(op, primary, values, task.id)
     task.units = lookup_units(table, encode)
     return enc
 
 
-def _numeric(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...], x_arg: int, primary: str) -> Encoding:
+def _numeric(
+    ctx: EncodingContext, op: Op, fn: scalar.Fn, inputs: tuple[int, ...], x_arg: int, primary: str
+) -> Encoding:
     import itertools
 
-    encs = [compiler.get(i) for i in inputs]
+    encs = [ctx.get(i) for i in inputs]
     x = encs[x_arg]
     others = [k for k in range(len(encs)) if k != x_arg]
     other_sets = [list(encs[k].cat) for k in others]
     affine = primary == "numerical" and _affine_in(fn, {x_arg})
-    xs = None if affine else compiler.values(inputs[x_arg])
-    compiler.combos(op, other_sets + ([xs] if xs is not None else []))
-    task = compiler.new_task("mlp", op.label)
+    xs = None if affine else ctx.values(inputs[x_arg])
+    ctx.combos(op, other_sets + ([xs] if xs is not None else []))
+    task = ctx.new_task("mlp", op.label)
     combos = list(itertools.product(*other_sets))
 
     def args_for(combo: tuple, xv: Any) -> tuple:
@@ -194,8 +192,8 @@ def _numeric(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...],
         return tuple(args)
 
     if affine:
-        lo, hi = bounds(compiler, inputs[x_arg])
-        enc, _ = compiler.output_encoding(op, "numerical", None, task.id)
+        lo, hi = bounds(ctx, inputs[x_arg])
+        enc, _ = ctx.output_encoding(op, "numerical", None, task.id)
         out = enc.num
         for combo in combos:
             try:
@@ -220,18 +218,18 @@ def _numeric(compiler: Compiler, op: Op, fn: scalar.Fn, inputs: tuple[int, ...],
         tables.append((combo, points))
     values = ordered(outputs)
     if primary == "numerical":
-        compiler.check_numeric(op, values)
-    compiler.vs.overrides[op.id] = values
-    enc, encode = compiler.output_encoding(op, primary, values, task.id)
+        ctx.check_numeric(op, values)
+    ctx.vs.overrides[op.id] = values
+    enc, encode = ctx.output_encoding(op, primary, values, task.id)
     for combo, points in tables:
         gate = [encs[k].cat[v] for k, v in zip(others, combo)]
         task.units += numeric_units(x.num, points, encode, gate=gate if others else None)
     return enc
 
 
-def bounds(compiler: Compiler, op_id: int) -> tuple[float, float]:
-    op = compiler.graph.op(op_id)
+def bounds(ctx: EncodingContext, op_id: int) -> tuple[float, float]:
+    op = ctx.graph.op(op_id)
     if op.kind == "aggregate":
-        values = [float(v) for v in compiler.values(op.inputs[1]) if is_number(v)] + [float(op.value)]
+        values = [float(v) for v in ctx.values(op.inputs[1]) if is_number(v)] + [float(op.value)]
         return min(values), max(values)
-    return compiler.vs.bounds(op_id)
+    return ctx.vs.bounds(op_id)

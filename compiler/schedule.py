@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .layout import Form, Layout
+from .layout import Layout
 from .mlp import Unit
 
 
@@ -26,7 +26,6 @@ class Component:
     qk: dict[tuple[int, int], float] = field(default_factory=dict)  # attn: (query dim, key dim) → coefficient
     qk_blocks: list = field(default_factory=list)  # attn: more of the same as dense blocks (rows, cols, matrix)
     ov: dict[tuple[int, int], float] = field(default_factory=dict)  # attn: (value dim, output dim) → coefficient
-    sublayer: int = -1
 
     def reads(self) -> set[int]:
         if self.kind == "mlp":
@@ -54,42 +53,49 @@ def _next(after: int, kind: str) -> int:
     return s if s % 2 == parity else s + 1
 
 
-def schedule(tasks: list[Component], layout: Layout) -> int:
-    """Set every task's sublayer; returns the number of layers."""
+@dataclass(frozen=True)
+class Schedule:
+    """Where each component goes: sublayer 2ℓ is layer ℓ's attention, 2ℓ + 1 its MLP."""
+
+    n_layers: int
+    sublayer: dict[int, int]  # component id → sublayer
+
+    def components_at(self, components: list[Component], sublayer: int) -> list[Component]:
+        return [c for c in components if self.sublayer[c.id] == sublayer]
+
+
+def schedule(tasks: list[Component], layout: Layout) -> Schedule:
+    """The fewest layers (each component ASAP after its inputs), then MLP components moved within their slack."""
     if not tasks:
-        return 0
+        return Schedule(0, {})
     graph = task_graph(tasks, layout)
     by_id = {t.id: t for t in tasks}
+    at: dict[int, int] = {}
     for tid in nx.topological_sort(graph):
-        task = by_id[tid]
-        after = max((by_id[p].sublayer for p in graph.predecessors(tid)), default=-1)
-        task.sublayer = _next(after, task.kind)
-    last = max(t.sublayer for t in tasks)
+        after = max((at[p] for p in graph.predecessors(tid)), default=-1)
+        at[tid] = _next(after, by_id[tid].kind)
+    last = max(at.values())
     # Move MLP tasks later (within their slack) when it narrows the widest MLP.
     for tid in reversed(list(nx.topological_sort(graph))):
         task = by_id[tid]
         if task.kind != "mlp":
             continue
-        latest = min((by_id[s].sublayer - 1 for s in graph.successors(tid)), default=last)
+        latest = min((at[s] - 1 for s in graph.successors(tid)), default=last)
         latest = latest if latest % 2 == 1 else latest - 1
-        if latest <= task.sublayer:
+        if latest <= at[tid]:
             continue
-        width = _mlp_widths(tasks)
-        best, best_width = task.sublayer, width.get(task.sublayer, 0)
-        for s in range(task.sublayer + 2, latest + 1, 2):
+        width = _mlp_widths(tasks, at)
+        best, best_width = at[tid], width.get(at[tid], 0)
+        for s in range(at[tid] + 2, latest + 1, 2):
             if width.get(s, 0) + len(task.units) < best_width:
                 best, best_width = s, width.get(s, 0) + len(task.units)
-        task.sublayer = best
-    return last // 2 + 1
+        at[tid] = best
+    return Schedule(last // 2 + 1, at)
 
 
-def _mlp_widths(tasks: list[Component]) -> dict[int, int]:
+def _mlp_widths(tasks: list[Component], at: dict[int, int]) -> dict[int, int]:
     width: dict[int, int] = {}
     for t in tasks:
         if t.kind == "mlp":
-            width[t.sublayer] = width.get(t.sublayer, 0) + len(t.units)
+            width[at[t.id]] = width.get(at[t.id], 0) + len(t.units)
     return width
-
-
-def forms_dims(*forms: Form) -> set[int]:
-    return {d for f in forms for d in f}

@@ -1,8 +1,10 @@
-"""The last stages of `compile()`: scheduled tasks → numpy weight matrices (`Weights`) → a `CausalTransformer`.
+"""The last stages of `compile()`: the walk's `Encoded` and its `Schedule` → numpy weight matrices (`Weights`)
+→ a `CausalTransformer`.
 
-`build_weights` is a function of the tasks, the residual layout and the embeddings' dimensions only (nothing of
-the graph walk that made them), so a test can build weights from hand-made tasks; `to_torch` copies them into the
-model class that runs, saves and converts them.
+`build_weights` is a pure function of the components, the residual layout, the embeddings' dimensions and the
+read-out rows (nothing of the graph walk that made them), so a test can build weights from hand-made components;
+`to_torch` copies them into the model class that runs, saves and converts them, with `decode_spec` saying what
+its ids and outputs mean.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .layout import BOS, ONE, Form, Layout
-from .schedule import Component, schedule
+from .context import Encoded
+from .layout import BOS, ONE
+from .schedule import Schedule
 
 
 @dataclass
@@ -31,47 +34,39 @@ class Weights:
         return len(self.heads)
 
 
-def build_weights(
-    tasks: list[Component],
-    layout: Layout,
-    vocab: list,
-    token_dims: dict[Any, int],
-    index_dims: list[int],
-    max_len: int,
-    rows: list[Form],
-) -> Weights:
-    """Schedule the tasks into layers, factor each head's bilinear forms, lay out the MLP units, and give every
-    MLP one more unit that puts BOS's residual back where it started (BOS is input-independent, so its drift
-    through a layer is a constant the unit can subtract)."""
-    n_layers = schedule(tasks, layout)
+def build_weights(encoded: Encoded, plan: Schedule) -> Weights:
+    """Factor each head's bilinear forms, lay out the MLP units in their layers, and give every MLP one more unit
+    that puts BOS's residual back where it started (BOS is input-independent, so its drift through a layer is a
+    constant the unit can subtract)."""
+    tasks, layout, n_layers = encoded.components, encoded.layout, plan.n_layers
     d_model = len(layout)
     heads = []
     for li in range(n_layers):
         layer = []
-        for t in (t for t in tasks if t.kind == "attn" and t.sublayer == 2 * li):
+        for t in (t for t in plan.components_at(tasks, 2 * li) if t.kind == "attn"):
             wq, wk = _factor(t.qk, d_model, t.qk_blocks)
             wv, wo = _factor(t.ov, d_model)
             layer.append((wq, wk, wv, wo.T))
         heads.append(layer)
 
-    tok = np.zeros((len(vocab) + 1, d_model))
+    tok = np.zeros((len(encoded.vocab) + 1, d_model))
     tok[:, ONE] = 1.0
     tok[0, BOS] = 1.0
-    for i, v in enumerate(vocab, start=1):
-        if v in token_dims:
-            tok[i, token_dims[v]] = 1.0
-    pos = np.zeros((max_len + 1, d_model))
-    for i, d in enumerate(index_dims):
+    for i, v in enumerate(encoded.vocab, start=1):
+        if v in encoded.token_dims:
+            tok[i, encoded.token_dims[v]] = 1.0
+    pos = np.zeros((encoded.max_len + 1, d_model))
+    for i, d in enumerate(encoded.index_dims):
         pos[i + 1, d] = 1.0
 
     x_bos = tok[0] + pos[0]
     mlps = []
     for li in range(n_layers):
-        units = [u for t in tasks if t.kind == "mlp" and t.sublayer == 2 * li + 1 for u in t.units]
+        units = [u for t in plan.components_at(tasks, 2 * li + 1) if t.kind == "mlp" for u in t.units]
         mlps.append(_mlp_with_bos_reset(units, heads[li], x_bos, d_model))
 
-    unembed = np.zeros((len(rows), d_model))
-    for r, form in enumerate(rows):
+    unembed = np.zeros((len(encoded.readout), d_model))
+    for r, form in enumerate(encoded.readout):
         for d, c in form.items():
             unembed[r, d] = c
     return Weights(tok, pos, heads, mlps, unembed)
@@ -96,6 +91,23 @@ def _mlp_with_bos_reset(units: list, heads: list, x_bos: np.ndarray, d_model: in
         w_out[-1] = -deviation
         return w_in, w_out
     return w_in[:, :-1], w_out[:-1]
+
+
+def decode_spec(encoded: Encoded) -> Any:
+    """What the compiled model's ids and outputs mean (`model.DecodeSpec`), from the walk's result."""
+    from .model import DecodeSpec
+
+    return DecodeSpec(
+        vocab=[None, *encoded.vocab],
+        max_len=encoded.max_len,
+        causal=encoded.causal,
+        output=encoded.output_name,
+        output_kind=encoded.output_kind,
+        output_values=encoded.output_values,
+        residual_labels=list(encoded.layout.labels),
+        notes=encoded.notes,
+        retrievals=encoded.retrievals,
+    )
 
 
 def to_torch(weights: Weights, spec: Any, causal: bool) -> Any:

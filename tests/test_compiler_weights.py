@@ -1,11 +1,12 @@
-"""compiler/weights.py on hand-made tasks: the last stage of compile() tested on its own (an agreement failure in
-the full pipeline then points at the walk, not at the weights)."""
+"""compiler/weights.py on hand-made components: the last stages of compile() tested on their own (an agreement
+failure in the full pipeline then points at the walk, not at the weights)."""
 
 import numpy as np
 import pytest
 
+from compiler.context import Encoded
 from compiler.layout import BOS, ONE, Layout
-from compiler.schedule import Component
+from compiler.schedule import Component, schedule
 from compiler.weights import _factor, build_weights
 
 torch = pytest.importorskip("torch")
@@ -17,13 +18,30 @@ def _layout_with_token_dims():
     return layout, {"a": a, "b": b}
 
 
+def _weights(components, layout, tokens, max_len, rows):
+    encoded = Encoded(
+        vocab=["a", "b"],
+        max_len=max_len,
+        causal=True,
+        layout=layout,
+        components=components,
+        token_dims=tokens,
+        index_dims=[],
+        output_name="out",
+        output_kind="numerical",
+        output_values=None,
+        readout=rows,
+    )
+    return build_weights(encoded, schedule(components, layout))
+
+
 def test_a_head_and_an_mlp_in_their_layers_with_embeddings_and_read_out():
     layout, tokens = _layout_with_token_dims()
     heard = layout.new("mean of tok=a", 0)  # written by task 0 (a head), read by task 1 (an MLP)
     doubled = layout.new("2 × mean", 1)
     head = Component(0, "attn", "uniform mean of tok=a", ov={(tokens["a"], heard): 1.0})
     mlp = Component(1, "mlp", "double", units=[({heard: 2.0}, {doubled: 1.0})])
-    weights = build_weights([head, mlp], layout, ["a", "b"], tokens, [], max_len=4, rows=[{doubled: 1.0}])
+    weights = _weights([head, mlp], layout, tokens, max_len=4, rows=[{doubled: 1.0}])
 
     assert weights.n_layers == 1 and len(weights.heads[0]) == 1  # the MLP reads the head: same layer, after it
     wq, wk, wv, wo = weights.heads[0][0]
@@ -44,13 +62,13 @@ def test_the_bos_reset_unit_appears_only_where_a_layer_moves_bos():
     layout, tokens = _layout_with_token_dims()
     lit = layout.new("constant 3", 0)
     moves_bos = Component(0, "mlp", "writes 3 everywhere, BOS included", units=[({ONE: 1.0}, {lit: 3.0})])
-    weights = build_weights([moves_bos], layout, ["a", "b"], tokens, [], max_len=2, rows=[{lit: 1.0}])
+    weights = _weights([moves_bos], layout, tokens, max_len=2, rows=[{lit: 1.0}])
     w_in, w_out = weights.mlps[0]
     assert w_in.shape[1] == 2  # the task's unit and the reset
     assert w_in[BOS, 1] == 1.0 and w_out[1, lit] == -3.0  # BOS's drift (3 in `lit`) subtracted at BOS only
 
     quiet = Component(0, "mlp", "reads a token: 0 at BOS", units=[({tokens["a"]: 1.0}, {lit: 1.0})])
-    weights = build_weights([quiet], layout, ["a", "b"], tokens, [], max_len=2, rows=[{lit: 1.0}])
+    weights = _weights([quiet], layout, tokens, max_len=2, rows=[{lit: 1.0}])
     assert weights.mlps[0][0].shape[1] == 1  # nothing to reset
 
 

@@ -1,10 +1,10 @@
-"""The compiler: s-op graph → residual layout and tasks → schedule → `CausalTransformer` weights.
+"""The graph walk: each s-op's encoding in the residual stream and the components (heads, MLP units) that
+compute it — the first stage of `compile()`, before `schedule` and `weights`.
 
-Stages (each its own module): value sets (`values`), encodings in the residual stream (`layout`), MLP units
-(`mlp`), attention heads (`attention`), layer allocation (`schedule`), weight matrices and the torch model
-(`weights`), and here the walk over the graph that decides each s-op's encoding and builds its task. The walk
-hands maps and zipmaps to `maps` and aggregates and selector widths (with their selects) to `heads`; both
-take this `Compiler` and use its public methods (`get`, `values`, `to_categorical`, `side`, ...).
+The walk starts at the output and builds an s-op's encoding on first use (so maps used only inside other maps
+cost nothing). Tokens, indices and constants are encoded here; maps and zipmaps go to `maps`, aggregates and
+selector widths (with their selects) to `heads`, which see the walk only through `context.EncodingContext`.
+The result is an `Encoded`: the layout, the components and the output's read-out rows.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from rasp.ir import Op
 from rasp.program import Program
 
+from .context import Encoded
 from .errors import CompileError
 from .heads import compile_aggregate, compile_selector_width
 from .layout import NOTBOS, Encoding, Form, Layout, combine
@@ -22,12 +23,22 @@ from .maps import compile_map
 from .mlp import lookup_units, numeric_units
 from .schedule import Component
 from .values import PRODUCT_LIMIT, ValueSets, canonical, is_number, ordered
-from .weights import build_weights, to_torch
 
 CATEGORICAL_LIMIT = 20_000  # one-hot dimensions for one s-op
 
 
-class Compiler:
+def encode(
+    program: Program, vocab: list, max_len: int, causal: bool, output_id: int, output_name: str, fold_maps: bool = True
+) -> Encoded:
+    """Encode the output and everything it reads; raises `CompileError` at the first s-op that cannot be."""
+    walk = _Walk(program, vocab, max_len, causal, fold_maps)
+    walk.get(output_id)
+    return walk.encoded(output_id, output_name)
+
+
+class _Walk:
+    """Implements `context.EncodingContext` for `maps` and `heads`."""
+
     def __init__(self, program: Program, vocab: list, max_len: int, causal: bool, fold_maps: bool = True):
         if max_len < 1:
             raise CompileError(f"max_len must be at least 1, got {max_len}")
@@ -47,7 +58,6 @@ class Compiler:
         self.token_dims: dict[Any, int] = {}
         self.index_dims: list[int] = []
         self.notes: list[str] = []
-        self.output_name: str | None = None
         self.retrievals: list[list] = []  # categorical means of numbers: [select id, values id, label]
 
     # ---- errors and bookkeeping -------------------------------------------------------------------
@@ -74,9 +84,6 @@ class Compiler:
         return self.vs.get(op_id)
 
     # ---- the walk ---------------------------------------------------------------------------------
-
-    def run(self, output_id: int) -> None:
-        self.get(output_id)
 
     def get(self, op_id: int) -> Encoding:
         """An s-op's encoding, built on first use (so maps used only inside other maps cost nothing)."""
@@ -192,12 +199,10 @@ class Compiler:
         self._tuples[ids] = forms
         return forms
 
-    # ---- assembly ------------------------------------------------------------------------------------
+    # ---- the result --------------------------------------------------------------------------------
 
-    def assemble(self, output_id: int):
-        """The output's read-out rows, then the tasks as weights (compiler/weights.py) in a model with its spec."""
-        from .model import DecodeSpec
-
+    def encoded(self, output_id: int, output_name: str) -> Encoded:
+        """The walk's result, with the output's read-out rows: its one-hot forms, or its number's form."""
         out_op = self.graph.op(output_id)
         out = self.get(output_id)
         if out.cat is not None and (out.primary == "categorical" or out.num is None):
@@ -212,18 +217,18 @@ class Compiler:
             raise self.fail(
                 out_op, "it takes no value on any input over this vocabulary (the interpreter fails on all)"
             )
-        weights = build_weights(
-            self.tasks, self.layout, self.vocab, self.token_dims, self.index_dims, self.max_len, rows
-        )
-        spec = DecodeSpec(
-            vocab=[None, *self.vocab],
+        return Encoded(
+            vocab=self.vocab,
             max_len=self.max_len,
             causal=self.causal,
-            output=self.output_name or out_op.label,
+            layout=self.layout,
+            components=self.tasks,
+            token_dims=self.token_dims,
+            index_dims=self.index_dims,
+            output_name=output_name or out_op.label,
             output_kind=kind,
             output_values=[canonical(v) for v in out_values] if out_values is not None else None,
-            residual_labels=list(self.layout.labels),
+            readout=rows,
             notes=self.notes,
             retrievals=self.retrievals,
         )
-        return to_torch(weights, spec, self.causal)
