@@ -1,0 +1,27 @@
+"""Every report committed under docs/results is what `rasp report` makes of its results.jsonl today, byte for byte
+(report.md and report.csv; the plots are left out: their bytes depend on matplotlib's version)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
+REPORTED = sorted(d for d in RESULTS.iterdir() if (d / "report.md").exists() and (d / "results.jsonl").exists())
+
+
+def test_there_are_committed_reports():
+    assert len(REPORTED) >= 8
+
+
+@pytest.mark.parametrize("directory", REPORTED, ids=[d.name for d in REPORTED])
+def test_a_committed_report_regenerates_byte_for_byte(directory, tmp_path, monkeypatch):
+    from experiments import plots
+    from experiments.report import write_report
+
+    monkeypatch.setattr(plots, "plot_accuracy", lambda rows, path: None)
+    copy = tmp_path / directory.name
+    shutil.copytree(directory, copy, ignore=shutil.ignore_patterns("report.md", "report.csv", "*.png"))
+    write_report(copy)
+    for name in ("report.md", "report.csv"):
+        assert (copy / name).read_bytes() == (directory / name).read_bytes(), f"{directory.name}/{name} differs"
