@@ -19,6 +19,7 @@ from programs.tasks import Task, get_task
 
 from .data import IGNORE, Batch, Vocabulary, collate, max_sequence_length
 from .datasets import Epochs, FixedData, drawn, from_directory
+from .policy import TrainingPolicy
 from .profiles import Architecture, Profile
 from .stacked_model import member_losses, pack, position_regularizers, stacked_parameters
 
@@ -111,29 +112,20 @@ class Run:
         self.progress = progress
         self.checkpoint = checkpoint_dir / (spec.key.replace("/", "_") + ".pt") if checkpoint_dir else None
         profile = spec.profile
+        self.policy = TrainingPolicy.of(profile)
         self.max_positions = max_sequence_length(self.task, profile.max_input_length) + 1
         torch.manual_seed(spec.seed)
         self.model = build_model(self.task, spec, self.max_positions, self.vocab).to(device)
         self.optimizer = torch.optim.AdamW(  # fused: one kernel for all parameters' updates (CPU and CUDA)
             self.model.parameters(), lr=spec.architecture.lr, weight_decay=profile.weight_decay, fused=True
         )
-        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._rate)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self.policy.rate)
         self.step = 0
-        self.step_limit = profile.steps
+        self.step_limit = self.policy.steps
         self.history: list[dict] = []
         self.finished = False  # training is over (saved with the checkpoint, so a resumed run only evaluates)
         self.training = False  # inside `train` (or an ensemble's), with steps left
         self.before_eval = None  # called before each evaluation in training (see `after_step`)
-
-    def _rate(self, step: int) -> float:
-        """Linear from the peak to 0 over the schedule (or constant, as the authors train formal languages), after a
-        linear warm-up where the profile has one; an extension (see `train`) again, from a lower peak."""
-        profile = self.spec.profile
-        peak = 1.0 if step < profile.steps else profile.extension_rate
-        warmup = min(1.0, (step + 1) / profile.warmup_steps) if profile.warmup_steps and step < profile.steps else 1.0
-        if profile.schedule == "constant":
-            return peak * warmup
-        return peak * warmup * (1 - step % profile.steps / profile.steps)
 
     # ---- data -----------------------------------------------------------------------------------
 
@@ -144,8 +136,8 @@ class Run:
     # ---- training -------------------------------------------------------------------------------
 
     def train(self) -> None:
-        """Train over the profile's linear schedule; a run that ends it short of convergence but close to it
-        (`Profile.extend_from`) gets up to `Profile.extensions` more schedules, each from `extension_rate` × the peak."""
+        """Train until the policy (experiments/policy.py) stops it: early at `stop_at`, or at a schedule's end unless
+        it grants an extension."""
         self.begin_training()
         regularizer = self.spec.profile.reg_coefficient if self.spec.pe == "reg" else 0.0
         while self.training:
@@ -165,7 +157,7 @@ class Run:
         self._epochs = Epochs(self.fixed.train, profile.batch_size, self._rng) if self.fixed else None
         self._held_out = self.batch(random.Random(self.spec.seed + 7), profile.train_lengths, 256, offsets=False)
         self._started = time.perf_counter()
-        self.step_limit = profile.steps * max(1, math.ceil(self.step / profile.steps))
+        self.step_limit = self.policy.limit_after(self.step)
         self.training = True
         self._end_of_schedule()
 
@@ -177,15 +169,12 @@ class Run:
         return self.batch(self._rng, profile.train_lengths, profile.batch_size, offsets=self.spec.pe != "nope")
 
     def after_step(self, loss: torch.Tensor) -> None:
-        """Count an optimizer step: advance the schedule, evaluate when due, stop early (held-out accuracy reached
-        `stop_at`, or stayed below `give_up_below` for `give_up_after` of the first schedule), extend or finish
-        at the schedule's end. `before_eval`, if set, runs first at every evaluation (an ensemble copies the
-        member's weights into `model` there)."""
-        profile = self.spec.profile
+        """Count an optimizer step: advance the learning rate, evaluate when due and ask the policy whether to stop
+        early; at the schedule's end, extend or finish. `before_eval`, if set, runs first at every evaluation (an
+        ensemble copies the member's weights into `model` there)."""
         self.schedule.step()
         self.step += 1
-        limit = self.step_limit
-        if self.step % profile.eval_every == 0 or self.step == limit:
+        if self.policy.evaluates_at(self.step, self.step_limit):
             if self.before_eval is not None:
                 self.before_eval()
             accuracy = self.accuracy(self._held_out)
@@ -193,18 +182,14 @@ class Run:
             if self.progress:
                 self.progress(self, loss.item(), accuracy, time.perf_counter() - self._started)
             self.save()
-            into_schedule = self.step - (limit - profile.steps)  # min_steps counts from this schedule's start
-            if accuracy >= profile.stop_at and into_schedule >= profile.min_steps:
+            if self.policy.stops_early(self.step, self.step_limit, accuracy):
                 return self._finish()
-            learned_nothing = accuracy < profile.give_up_below and limit == profile.steps  # first schedule
-            if learned_nothing and into_schedule >= profile.give_up_after * profile.steps:
-                return self._finish()  # it would end without an outcome anyway
         self._end_of_schedule()
 
     def _end_of_schedule(self) -> None:
         while self.training and self.step >= self.step_limit:
-            if self._extend():
-                self.step_limit += self.spec.profile.steps
+            if self.policy.extends(self.step, self._last_accuracy()):
+                self.step_limit += self.policy.steps
             else:
                 self._finish()
 
@@ -213,12 +198,8 @@ class Run:
         self.finished = True
         self.save()
 
-    def _extend(self) -> bool:
-        profile = self.spec.profile
-        if not self.history or self.step // profile.steps > profile.extensions:
-            return False
-        accuracy = self.history[-1]["train_accuracy"]
-        return profile.extend_from <= accuracy < profile.converged_at
+    def _last_accuracy(self) -> float | None:
+        return self.history[-1]["train_accuracy"] if self.history else None
 
     def accuracy(self, batch: Batch) -> float:
         return self._correct(batch) / batch.ids.shape[0]
@@ -324,8 +305,8 @@ class Run:
             "max_steps": self.spec.profile.steps,
             "min_steps": self.spec.profile.min_steps,  # no early stop before it (equal to max_steps: none at all)
             "train_lengths": list(self.spec.profile.train_lengths),
-            "converged": bool(self.history and self.history[-1]["train_accuracy"] >= self.spec.profile.converged_at),
-            "train_accuracy": self.history[-1]["train_accuracy"] if self.history else math.nan,
+            "converged": self.policy.converged(self._last_accuracy()),
+            "train_accuracy": self._last_accuracy() if self.history else math.nan,
             "bins": bins,
             "history": self.history,
             "resumed": resumed,

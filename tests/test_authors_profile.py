@@ -59,7 +59,7 @@ def test_a_fixed_training_set_is_gone_through_in_epochs_at_a_constant_rate_after
     )  # fmt: skip
     run = Run(RunSpec("tomita_2", "ape", 0, profile, profile.architecture))
     assert len(run.fixed.train) == 8
-    assert [run._rate(s) for s in (0, 1, 3, 4, 7)] == [0.25, 0.5, 1.0, 1.0, 1.0]
+    assert [run.policy.rate(s) for s in (0, 1, 3, 4, 7)] == [0.25, 0.5, 1.0, 1.0, 1.0]
     run.begin_training()
     seen = [tuple(e.tokens) for _ in range(2) for e in run._epochs.next()]
     assert sorted(seen) == sorted(tuple(e.tokens) for e in run.fixed.train)  # one epoch: every example once
