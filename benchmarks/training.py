@@ -12,7 +12,7 @@ time, with more the wall time):
 
 - today: the trainer before the packed step: `CausalTransformer.forward` on the padded batch (per-head einsum
   attention), cross-entropy over every position, `torch.optim.AdamW` (single-tensor);
-- run: `training_step` as a `Run` takes it now (experiments/stacked_model.py: real tokens only, one QKV matmul,
+- run: `training_step` as a `Run` takes it now (experiments/training/stacked_model.py: real tokens only, one QKV matmul,
   scaled_dot_product_attention, unembedding of scored tokens; fused AdamW);
 - ensemble M: `experiments.ensemble` stepping M members at once (stacked parameters, batched AdamW);
 - reference (--reference): the same shape built from `nn.TransformerEncoderLayer` (fused attention), with
@@ -37,10 +37,11 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from experiments.data import IGNORE, Batch  # noqa: E402
-from experiments.ensemble import _Stack  # noqa: E402
-from experiments.profiles import QUICK  # noqa: E402
-from experiments.train import Run, RunSpec, optimizer_step, training_step  # noqa: E402
+from experiments.length.ensemble import _Stack  # noqa: E402
+from experiments.length.profiles import QUICK  # noqa: E402
+from experiments.length.train import Run, RunSpec  # noqa: E402
+from experiments.training.data import IGNORE, Batch  # noqa: E402
+from experiments.training.steps import optimizer_step, training_step  # noqa: E402
 
 
 class ReferenceGPT(nn.Module):

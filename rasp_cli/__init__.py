@@ -12,8 +12,8 @@ import argparse
 import sys
 
 from compiler import commands as compiler_commands
-from experiments import commands as experiment_commands
-from experiments import compare_commands
+from experiments.compiled import commands as compare_commands
+from experiments.length import commands as experiment_commands
 from rasp import commands as language_commands
 from rasp import examples
 from rasp.analysis import commands as analysis_commands

@@ -47,7 +47,7 @@ PAPER = {
 
 def _vocab(task):
     """The task's tokens as the CLI reads them (integer-looking ones as ints), as the experiments pass them."""
-    from experiments.predictions import task_vocabulary
+    from experiments.length.predictions import task_vocabulary
 
     return task_vocabulary(task)
 

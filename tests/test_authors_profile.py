@@ -4,8 +4,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from experiments.authors_profile import Shrink  # noqa: E402
-from experiments.profiles import AUTHORS, QUICK_AUTHORS  # noqa: E402
+from experiments.length.authors_profile import Shrink  # noqa: E402
+from experiments.length.profiles import AUTHORS, QUICK_AUTHORS  # noqa: E402
 from programs.regime import load_regime  # noqa: E402
 from rasp.errors import RaspInputError  # noqa: E402
 
@@ -49,8 +49,8 @@ def test_zhou_tasks_are_not_in_the_authors_regime():
 
 
 def test_a_fixed_training_set_is_gone_through_in_epochs_at_a_constant_rate_after_warm_up():
-    from experiments.profiles import QUICK, Architecture
-    from experiments.train import Run, RunSpec
+    from experiments.length.profiles import QUICK, Architecture
+    from experiments.length.train import Run, RunSpec
 
     profile = QUICK.with_(
         train_lengths=(1, 6), test_bins=((1, 6), (7, 12)), architecture=Architecture(1, 1, 16, 1e-3), steps=8,

@@ -16,8 +16,8 @@ def test_there_are_committed_reports():
 
 @pytest.mark.parametrize("directory", REPORTED, ids=[d.name for d in REPORTED])
 def test_a_committed_report_regenerates_byte_for_byte(directory, tmp_path, monkeypatch):
-    from experiments import plots
-    from experiments.report import write_report
+    from experiments.length import plots
+    from experiments.length.report import write_report
 
     monkeypatch.setattr(plots, "plot_accuracy", lambda rows, path: None)
     copy = tmp_path / directory.name

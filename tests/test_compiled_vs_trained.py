@@ -1,4 +1,4 @@
-"""Trained versus compiled (experiments/compiled.py, experiments/attention_maps.py): the attention measure, fine-tuning from compiled weights,
+"""Trained versus compiled (experiments/compiled/study.py, experiments/compiled/attention_maps.py): the attention measure, fine-tuning from compiled weights,
 short random-init training, and `rasp trained-vs-compiled`."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ torch = pytest.importorskip("torch")
 
 import compiler  # noqa: E402
 import rasp  # noqa: E402
-from experiments.attention_maps import compare_attention, format_table  # noqa: E402
-from experiments.compiled import ProgramTask, fresh_model, train_on_program  # noqa: E402
+from experiments.compiled.attention_maps import compare_attention, format_table  # noqa: E402
+from experiments.compiled.study import ProgramTask, fresh_model, train_on_program  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HIST = ROOT / "programs" / "hist.rasp"

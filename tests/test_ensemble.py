@@ -6,11 +6,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from experiments.data import IGNORE  # noqa: E402
-from experiments.ensemble import Ensemble, _Stack  # noqa: E402
-from experiments.profiles import QUICK, Architecture  # noqa: E402
-from experiments.stacked_model import member_losses, pack, stacked_parameters  # noqa: E402
-from experiments.train import Run, RunSpec, training_step  # noqa: E402
+from experiments.length.ensemble import Ensemble, _Stack  # noqa: E402
+from experiments.length.profiles import QUICK, Architecture  # noqa: E402
+from experiments.length.train import Run, RunSpec  # noqa: E402
+from experiments.training.data import IGNORE  # noqa: E402
+from experiments.training.stacked_model import member_losses, pack, stacked_parameters  # noqa: E402
+from experiments.training.steps import training_step  # noqa: E402
 
 TINY = QUICK.with_(
     train_lengths=(1, 6),
@@ -144,7 +145,7 @@ def test_an_ensemble_refuses_runs_of_different_shapes():
 
 def test_jobs_ensembled_record_what_each_job_records(tmp_path):
     """The runner's grouped execution: a sweep round by round, each job stopping at its first converged run."""
-    from experiments.runner import execute_job, execute_jobs_ensembled, plan
+    from experiments.length.runner import execute_job, execute_jobs_ensembled, plan
 
     sweep = (Architecture(1, 2, 16, 1e-3), Architecture(1, 2, 16, 1e-2))
     profile = TINY.with_(sweep=sweep, steps=12, converged_at=0.7)

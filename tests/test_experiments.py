@@ -7,12 +7,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from experiments.data import IGNORE, Vocabulary, collate  # noqa: E402
-from experiments.profiles import QUICK, Architecture  # noqa: E402
-from experiments.records import RunRecord  # noqa: E402
-from experiments.report import GENERALIZES, agreeing_at, build_rows, write_report  # noqa: E402
-from experiments.runner import RESULTS, finished_jobs, plan, run_jobs  # noqa: E402
-from experiments.train import Run, RunSpec, exact_match, position_regularizer  # noqa: E402
+from experiments.length.profiles import QUICK, Architecture  # noqa: E402
+from experiments.length.records import RunRecord  # noqa: E402
+from experiments.length.report import GENERALIZES, agreeing_at, build_rows, write_report  # noqa: E402
+from experiments.length.runner import RESULTS, finished_jobs, plan, run_jobs  # noqa: E402
+from experiments.length.train import Run, RunSpec  # noqa: E402
+from experiments.training.data import IGNORE, Vocabulary, collate  # noqa: E402
+from experiments.training.steps import exact_match, position_regularizer  # noqa: E402
 from programs.tasks import get_task  # noqa: E402
 from rasp.errors import RaspInputError  # noqa: E402
 
@@ -201,7 +202,7 @@ def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
 def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     import argparse
 
-    from experiments.commands import cmd_errors
+    from experiments.length.commands import cmd_errors
 
     run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
     args = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape"], heads=True, confusions=True)
@@ -210,7 +211,7 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     assert "aa_star" in printed and "L0H1 attention by query-key distance" in printed and "7-12:" in printed
     assert "positions 7-14:" in printed and "commonest (target → answer)" in printed
     assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
-    from experiments.probes import attention_by_distance, confusions_by_band, errors_by_position, run_from_record
+    from experiments.length.probes import attention_by_distance, confusions_by_band, errors_by_position, run_from_record
 
     run = run_from_record(
         RunRecord.from_json(json.loads((tmp_path / RESULTS).read_text().splitlines()[0])), tmp_path, TINY
@@ -290,7 +291,7 @@ def test_a_disagreement_the_paper_measured_at_a_shorter_extrapolation_says_so(tm
 
 
 def test_the_paper_profile_runs_each_formal_language_on_the_papers_lengths_for_it(tmp_path):
-    from experiments.profiles import PAPER
+    from experiments.length.profiles import PAPER
 
     jobs = {j.task: j for j in plan(["sort", "abab_star", "tomita_5"], ["ape"], 1, PAPER)}
     assert jobs["sort"].profile.test_bins == (
@@ -324,8 +325,8 @@ def test_the_paper_profile_runs_each_formal_language_on_the_papers_lengths_for_i
 
 
 def test_rows_judged_at_the_papers_own_extrapolation(tmp_path):
-    from experiments.paper_scale import paper_scaled_bin, write_paper_extrapolation
-    from experiments.predictions import paper_lengths
+    from experiments.length.paper_scale import paper_scaled_bin, write_paper_extrapolation
+    from experiments.length.predictions import paper_lengths
 
     assert paper_scaled_bin(16, paper_lengths("abab_star")) == (20, 22)  # the paper: 600-700 after 4-500
     assert paper_scaled_bin(16, paper_lengths("aa_star")) == (24, 32)  # 150-200 after 2-100
@@ -395,7 +396,7 @@ def test_runs_on_other_lengths_are_rows_of_their_own(tmp_path):
 
 
 def test_a_step_override_keeps_the_quick_profile_on_its_whole_schedule():
-    from experiments.runner import with_steps
+    from experiments.length.runner import with_steps
 
     assert with_steps(QUICK, 1000).min_steps == 1000
     assert with_steps(TINY.with_(steps=60, min_steps=12), 30).min_steps == 12

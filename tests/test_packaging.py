@@ -61,7 +61,7 @@ def _tracked_data_files() -> list[str]:
 def test_the_wheel_carries_every_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     data = _tracked_data_files()
-    assert "experiments/protocols.json" in data and "rasp/grammar.lark" in data
+    assert "experiments/length/protocols.json" in data and "rasp/grammar.lark" in data
     missing = [f for f in data if f not in names]
     assert not missing, f"data files left out of the wheel (pyproject.toml package-data): {missing}"
 

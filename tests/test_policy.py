@@ -1,9 +1,9 @@
-"""experiments/policy.py: every training decision of a run, on its own (no model, no data)."""
+"""experiments/length/policy.py: every training decision of a run, on its own (no model, no data)."""
 
 import pytest
 
-from experiments.policy import TrainingPolicy
-from experiments.profiles import PROFILES
+from experiments.length.policy import TrainingPolicy
+from experiments.length.profiles import PROFILES
 
 
 def _policy(**changes) -> TrainingPolicy:

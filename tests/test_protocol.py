@@ -6,10 +6,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-from experiments import protocol as protocols  # noqa: E402
-from experiments.records import RESULTS, RunRecord, append_records, finished_jobs, read_records  # noqa: E402
-from experiments.report import protocol_of, write_report  # noqa: E402
-from experiments.stats import judge, wilson  # noqa: E402
+from experiments.length import protocol as protocols  # noqa: E402
+from experiments.length.records import RESULTS, RunRecord, append_records, finished_jobs, read_records  # noqa: E402
+from experiments.length.report import protocol_of, write_report  # noqa: E402
+from experiments.length.stats import judge, wilson  # noqa: E402
 from rasp.errors import RaspInputError  # noqa: E402
 
 
@@ -170,7 +170,7 @@ def test_every_registered_protocol_matches_the_code_it_was_registered_for():
 
 
 def test_a_damaged_wall_time_file_neither_crashes_the_experiment_nor_the_report(tmp_path):
-    from experiments.commands import _add_wall_time
+    from experiments.length.commands import _add_wall_time
 
     (tmp_path / "wall_seconds.json").write_text('{"wall_seconds": ')  # cut short by a kill
     _add_wall_time(tmp_path, 12.0)
@@ -184,8 +184,8 @@ def test_a_damaged_wall_time_file_neither_crashes_the_experiment_nor_the_report(
 
 
 def test_the_authors_selection_rule_stops_and_chooses_as_their_sweep_did():
-    from experiments.profiles import QUICK
-    from experiments.runner import Job
+    from experiments.length.profiles import QUICK
+    from experiments.length.runner import Job
 
     job = Job("sort", "ape", 0, QUICK, sweep=True, rule="authors")
     held_out = Job("sort", "ape", 0, QUICK, sweep=True)

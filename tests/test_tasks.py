@@ -130,7 +130,7 @@ def test_unknown_task_is_a_clear_error():
 
 @pytest.mark.parametrize("profile_name", ["quick", "paper"])
 def test_every_task_has_examples_in_every_bin_of_the_profiles(profile_name):
-    from experiments.profiles import PROFILES
+    from experiments.length.profiles import PROFILES
 
     profile = PROFILES[profile_name]
     for task in TASKS.values():

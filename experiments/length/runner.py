@@ -114,7 +114,7 @@ def execute_jobs_ensembled(
     jobs: list[Job], out_dir: str, device: str = "cpu", threads: int = 1, members: int | None = None
 ) -> list[tuple[Job, list[dict]]]:
     """`execute_job` for a group of jobs at once, training the runs that share a shape as ensembles
-    (experiments/ensemble.py): each record equals the one `execute_job` would give (same keys, same checkpoints;
+    (experiments/length/ensemble.py): each record equals the one `execute_job` would give (same keys, same checkpoints;
     "seconds" is the ensemble's wall time up to that record). A sweep goes round by round: round r trains every
     unfinished job's r-th architecture, grouped by shape, and a job stops at its first converged run.
 
@@ -231,7 +231,7 @@ def run_jobs(
 ) -> list[RunRecord]:
     """Execute the jobs not yet recorded in out_dir/results.jsonl; append each job's records as it ends.
 
-    `ensemble`: how many runs of one shape train as one stacked model (experiments/ensemble.py); None: the device's
+    `ensemble`: how many runs of one shape train as one stacked model (experiments/length/ensemble.py); None: the device's
     default (every run of a shape on a GPU, one at a time on CPU, where stacking does not pay)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _refuse_mixing(jobs, out_dir)

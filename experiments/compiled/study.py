@@ -35,7 +35,7 @@ import torch
 from rasp.errors import RaspError, RaspInputError
 from rasp.program import Program
 
-from .train import optimizer_step
+from ..training.steps import optimizer_step
 
 INITS = ("random", "compiled")
 

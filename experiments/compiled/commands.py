@@ -25,7 +25,7 @@ def cmd_trained_vs_compiled(args: argparse.Namespace) -> int:
     from compiler.commands import vocab_from_args
 
     from .attention_maps import compare_attention
-    from .compiled import INITS, ProgramTask, train_on_program
+    from .study import INITS, ProgramTask, train_on_program
 
     if args.init not in INITS:
         raise RaspInputError(f"--init must be one of {', '.join(INITS)}")

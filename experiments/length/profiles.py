@@ -69,7 +69,7 @@ class Profile:
     vocabulary_limit: int | None = None  # number tasks (sort, copy_unique, count) use this many of their 150 numbers
     task_lengths: bool = False  # formal languages on the lengths the paper's code gave each (see for_task)
     per_run: str | None = None  # "authors": every (task, encoding) takes its values from the authors' regime
-    shrink: Shrink | None = None  # with per_run: the CPU shrink of lengths and budget (experiments/authors_profile.py)
+    shrink: Shrink | None = None  # with per_run: the CPU shrink of lengths and budget (experiments/length/authors_profile.py)
     schedule: str = "linear"  # the learning rate over a schedule: "linear" to 0, or "constant"
     warmup_steps: int = 0  # linear warm-up from 0 before the schedule (the authors' big model: 3,000)
     training_set: int | None = None  # a fixed training set of this many examples (None: fresh examples every step)
@@ -177,7 +177,7 @@ PAPER = Profile(
 
 def _authors_profiles() -> tuple[Profile, Profile]:
     """`authors`: each task and encoding as the authors' code trains it (GPU scale). `quick-authors`: the same, shrunk
-    in lengths and budget only (experiments/authors_profile.py) for 2 CPU cores. The placeholders below are replaced
+    in lengths and budget only (experiments/length/authors_profile.py) for 2 CPU cores. The placeholders below are replaced
     per run by `for_run`."""
     base = PAPER.with_(name="authors", per_run="authors", task_lengths=False)
     return base, base.with_(name="quick-authors", shrink=Shrink())
@@ -185,7 +185,7 @@ def _authors_profiles() -> tuple[Profile, Profile]:
 
 AUTHORS, QUICK_AUTHORS = _authors_profiles()
 
-# Zhou et al. (2023): each task's lengths in experiments/zhou_profile.py; the model and budget here. The paper's
+# Zhou et al. (2023): each task's lengths in experiments/length/zhou_profile.py; the model and budget here. The paper's
 # training settings were not recovered (docs/zhou_tasks.md): `zhou` is a proposal at GPU scale; `zhou-quick` keeps
 # the quick model and budget (count: 8,000 steps) and judges on L+1..L+10 as the paper does.
 ZHOU = PAPER.with_(

@@ -2,7 +2,7 @@
 
 A protocol names a profile (lengths, model, training budget), the data (the authors' samplers or uniform ones),
 the rule that chooses each row's model, the number of seeds, the examples per bin, the criterion and the bin it is
-read at. The protocols live in one versioned file, `experiments/protocols.json`; each version says why it exists and
+read at. The protocols live in one versioned file, `experiments/length/protocols.json`; each version says why it exists and
 when it was decided. A change is a new version made before a run — never an edit because a figure moved.
 
 Every run records the protocol's name, version and hash. The hash covers the version's entry and the resolved
@@ -98,7 +98,7 @@ class Protocol:
         if profile.per_run:
             lengths = (
                 "Lengths, model and budget per task and encoding (the report's input lengths; "
-                f"experiments/{profile.per_run}_profile.py)."
+                f"experiments/length/{profile.per_run}_profile.py)."
             )
         else:
             bins = " / ".join(f"{a}–{b}" for a, b in profile.test_bins)

@@ -17,11 +17,11 @@ import torch
 
 from programs.tasks import Task, get_task
 
-from .data import IGNORE, Batch, Vocabulary, collate, max_sequence_length
+from ..training.data import Batch, Vocabulary, collate, max_sequence_length
+from ..training.steps import exact_match, training_step
 from .datasets import Epochs, FixedData, drawn, from_directory
 from .policy import TrainingPolicy
 from .profiles import Architecture, Profile
-from .stacked_model import member_losses, pack, position_regularizers, stacked_parameters
 
 PE_KINDS = ("ape", "nope", "reg")  # learned absolute positions, none, APE + the position regularizer
 
@@ -56,39 +56,6 @@ def build_model(task: Task, spec: RunSpec, max_positions: int, vocab: Vocabulary
         layer_norm=True,
     )
     return CausalTransformer(config)
-
-
-def position_regularizer(model) -> torch.Tensor:
-    """Huang et al.'s APE regularizer of one model (experiments/stacked_model.py: `position_regularizers`)."""
-    return position_regularizers(stacked_parameters(model))[0]
-
-
-def training_step(model, optimizer: torch.optim.Optimizer, batch: Batch, reg_coefficient: float = 0.0) -> torch.Tensor:
-    """One optimizer step on the answer tokens' cross-entropy (plus the position regularizer, if a coefficient is
-    given), with gradient clipping; returns the loss. The forward pass is the packed one of
-    experiments/stacked_model.py (no work on padding). Shared by `Run` and benchmarks/training.py."""
-    params = stacked_parameters(model)
-    loss = member_losses(params, model.cfg, pack([batch]))[0]
-    if reg_coefficient:
-        loss = loss + reg_coefficient * position_regularizers(params)[0]
-    return optimizer_step(model, optimizer, loss)
-
-
-def optimizer_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> torch.Tensor:
-    """The update every trainer here makes (length generalization, compiled vs trained, the benchmarks'
-    baselines): gradients of `loss`, clipped to norm 1, one optimizer step."""
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    optimizer.step()
-    return loss
-
-
-def exact_match(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Per example: whether every scored position's argmax is its target."""
-    scored = targets != IGNORE
-    correct = (logits.argmax(-1) == targets) | ~scored
-    return correct.all(dim=1)
 
 
 class Run:
@@ -136,7 +103,7 @@ class Run:
     # ---- training -------------------------------------------------------------------------------
 
     def train(self) -> None:
-        """Train until the policy (experiments/policy.py) stops it: early at `stop_at`, or at a schedule's end unless
+        """Train until the policy (experiments/length/policy.py) stops it: early at `stop_at`, or at a schedule's end unless
         it grants an extension."""
         self.begin_training()
         regularizer = self.spec.profile.reg_coefficient if self.spec.pe == "reg" else 0.0
@@ -145,7 +112,7 @@ class Run:
             loss = training_step(self.model, self.optimizer, self.next_batch(), regularizer)
             self.after_step(loss)
 
-    # The loop of `train` in three parts, so that an ensemble (experiments/ensemble.py) can drive each member's
+    # The loop of `train` in three parts, so that an ensemble (experiments/length/ensemble.py) can drive each member's
     # data, schedule, evaluations and stopping exactly as its own run would, and do the optimizer steps itself.
 
     def begin_training(self) -> None:

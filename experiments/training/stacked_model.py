@@ -1,7 +1,7 @@
 """The training forward pass: `CausalTransformer`'s function over M models' stacked parameters, on real tokens only.
 
 One function serves a single run (M = 1, its parameters viewed with a leading axis) and an ensemble of runs
-of one architecture (experiments/ensemble.py), so both train the same arithmetic:
+of one architecture (experiments/length/ensemble.py), so both train the same arithmetic:
 
 - every per-token operation (embeddings, layer norms, the Q/K/V and output projections, the MLPs) runs on the
   batch's real tokens only, packed (M × N × d): a right-padded batch no longer pays for its padding there;
@@ -11,7 +11,7 @@ of one architecture (experiments/ensemble.py), so both train the same arithmetic
 - the unembedding and the loss run on the scored tokens only.
 
 It computes what `CausalTransformer.forward` computes (tests/test_ensemble.py checks that); the model class keeps
-its own, readable forward, which also returns the attention probabilities (experiments/attention_maps.py,
+its own, readable forward, which also returns the attention probabilities (experiments/compiled/attention_maps.py,
 compiler/transformer_lens.py) and serves every compiled model unchanged.
 """
 

@@ -2,11 +2,11 @@
 
 Tiny models leave the hardware idle between small operations; stacking M members' parameters (M × ...) turns
 each member's matmul into one batched matmul and M optimizer updates into one. Each member is a real `Run`
-(experiments/train.py): it draws its own batches from its own random stream, keeps its own learning-rate
+(experiments/length/train.py): it draws its own batches from its own random stream, keeps its own learning-rate
 schedule, evaluations, early stop, give-up and extensions (`Run.after_step`), and writes its own checkpoint —
 the same file, in the same format, as the separate run would (its weights and AdamW state copied back into the
 member's model and optimizer at every evaluation), so a run started in an ensemble resumes alone or in another
-ensemble, and back. Only the forward/backward pass (experiments/stacked_model.py) and the AdamW update are
+ensemble, and back. Only the forward/backward pass (experiments/training/stacked_model.py) and the AdamW update are
 shared. A member that stops leaves the stack; the rest go on.
 
 Members may differ in seed, positional encoding (ape / nope / reg: a NoPE member carries a zero position table
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import torch
 
-from .data import Batch
+from ..training.data import Batch
+from ..training.stacked_model import member_losses, pack, position_regularizers
 from .profiles import Architecture
-from .stacked_model import member_losses, pack, position_regularizers
 from .train import Run, RunSpec
 
 

@@ -1,7 +1,7 @@
 """Results → report.md, report.csv and accuracy_by_length.png: predicted against observed length generalization.
 
 The report opens with the protocol the runs were made under (name, version, hash) and the three figures
-(experiments/figures.py), then gives one row per task × positional encoding (experiments/rows.py): the prediction
+(experiments/length/figures.py), then gives one row per task × positional encoding (experiments/length/rows.py): the prediction
 (the toolkit's verdict on the task's bundled program: C-RASP for NoPE, C-RASP[periodic, local] for APE and APE+reg),
 the paper's prediction and numbers, the mean exact match per length bin over the seeds that converged in-distribution
 with its 95% Wilson interval, how many seeds did not converge, and the outcome judged at the protocol's deciding bin.
@@ -40,7 +40,7 @@ def protocol_of(records: list[RunRecord]) -> Protocol | None:
     if protocol is None:
         raise RaspInputError(
             f"the runs were made under protocol {records[0].protocol} v{records[0].protocol_version} "
-            f"(hash {hashes[0]}), which is no longer registered in experiments/protocols.json"
+            f"(hash {hashes[0]}), which is no longer registered in experiments/length/protocols.json"
         )
     return protocol
 

@@ -228,7 +228,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--protocol",
-        help="NAME or NAME:VERSION: run under a pre-registered protocol (experiments/protocols.json), which fixes the "
+        help="NAME or NAME:VERSION: run under a pre-registered protocol (experiments/length/protocols.json), which fixes the "
         "profile, data, encodings, seeds, selection rule and examples per bin",
     )
     p.add_argument("--profile", help="quick (CPU, the default) or paper (the published protocol, GPU)")

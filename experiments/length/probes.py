@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from .data import IGNORE, max_sequence_length
+from ..training.data import IGNORE, max_sequence_length
 from .profiles import PROFILES, Architecture, Profile
 from .records import RunRecord
 from .train import Run, RunSpec
