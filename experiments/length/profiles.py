@@ -69,7 +69,7 @@ class Profile:
     vocabulary_limit: int | None = None  # number tasks (sort, copy_unique, count) use this many of their 150 numbers
     task_lengths: bool = False  # formal languages on the lengths the paper's code gave each (see for_task)
     per_run: str | None = None  # "authors": every (task, encoding) takes its values from the authors' regime
-    shrink: Shrink | None = None  # with per_run: the CPU shrink of lengths and budget (experiments/length/authors_profile.py)
+    shrink: Shrink | None = None  # with per_run: the CPU shrink of lengths and budget (length/authors_profile.py)
     schedule: str = "linear"  # the learning rate over a schedule: "linear" to 0, or "constant"
     warmup_steps: int = 0  # linear warm-up from 0 before the schedule (the authors' big model: 3,000)
     training_set: int | None = None  # a fixed training set of this many examples (None: fresh examples every step)
