@@ -32,10 +32,6 @@ def combine(*terms: tuple[float, Form]) -> Form:
     return {d: c for d, c in out.items() if c != 0}
 
 
-def dims_of(*forms: Form) -> set[int]:
-    return {d for f in forms for d in f}
-
-
 @dataclass
 class Encoding:
     """How an s-op is read from the residual stream."""
@@ -44,12 +40,6 @@ class Encoding:
     cat: dict[Any, Form] | None = None  # value → one-hot form (None: not available categorically)
     num: Form | None = None  # numerical form (None: not numeric, or only available categorically)
     primary: str = "categorical"
-
-    def cat_forms(self) -> list[Form]:
-        return list(self.cat.values()) if self.cat else []
-
-    def all_dims(self) -> set[int]:
-        return dims_of(*self.cat_forms(), *([self.num] if self.num is not None else []))
 
 
 @dataclass

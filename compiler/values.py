@@ -30,10 +30,6 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, str)
 
 
-def is_bool(value: Any) -> bool:
-    return isinstance(value, bool)
-
-
 def canonical(value: Any) -> Any:
     """Numpy scalars → Python; whole floats stay floats (1.0 == 1 keeps them one set member anyway)."""
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):

@@ -67,12 +67,12 @@ class ProgramTask:
         name = self.spec.output
         try:
             values: list = self.program.run_batch(inputs, output=name, causal=self.spec.causal)
-        except Exception:  # noqa: BLE001 - the interpreter fails on some input: find which
+        except RaspError:  # the interpreter fails on some input: find which
             values = []
             for seq in inputs:
                 try:
                     values.append(self.program.run(seq, output=name, causal=self.spec.causal))
-                except Exception:  # noqa: BLE001
+                except RaspError:
                     values.append(None)
         outside = outside_retrieval_domain(self.program, self.spec, inputs) if self.spec.retrievals else set()
         out: list[tuple[list, list] | None] = []
