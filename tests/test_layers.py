@@ -38,3 +38,24 @@ def test_the_check_sees_an_upward_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from experiments import commands\nimport importlib\nimportlib.import_module('compiler')\n")
     assert [m for _, m in _imports(bad)] == ["experiments", "importlib", "<dynamic import>"]
+
+
+def _sibling_imports(path: Path) -> set[str]:
+    """The experiments subpackages a module in one of them imports (relative `..x` or absolute `experiments.x`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.level == 2:
+                found.add(node.module.split(".")[0])
+            elif node.level == 0 and node.module.startswith("experiments."):
+                found.add(node.module.split(".")[1])
+    return found
+
+
+def test_the_two_studies_share_the_trainer_core_and_nothing_else():
+    allowed = {"training": set(), "length": {"training"}, "compiled": {"training"}}
+    wrong = []
+    for sub, may in allowed.items():
+        for path in sorted((ROOT / "experiments" / sub).glob("*.py")):
+            wrong += [f"{path.relative_to(ROOT)} imports experiments.{s}" for s in _sibling_imports(path) - may - {sub}]
+    assert not wrong, "\n".join(wrong)
