@@ -205,7 +205,9 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     from experiments.length.commands import cmd_errors
 
     run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
-    args = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape"], heads=True, confusions=True)
+    args = argparse.Namespace(
+        dir=str(tmp_path), rows=["aa_star:ape"], heads=True, confusions=True, from_start=False, bin=-1
+    )
     assert cmd_errors(args, profile=TINY) == 0
     printed = capsys.readouterr().out
     assert "aa_star" in printed and "L0H1 attention by query-key distance" in printed and "7-12:" in printed
@@ -221,6 +223,10 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     (band,) = confusions_by_band(run, (7, 12), examples=20)  # positions past the training lengths (up to 6)
     assert band["positions"] == (7, 14) and band["wrong"] == sum(n for _, n in band["common"]) <= band["scored"]
     assert (band["wrong"] > 0) == any(r > 0 for r in rates[7:])  # the same inputs as errors_by_position
+    bands = confusions_by_band(run, (7, 12), examples=20, from_start=True)
+    assert [b["positions"][0] for b in bands] == [1, 9] and bands[0]["scored"] > 0
+    with pytest.raises(RaspInputError, match="--bin 5"):
+        cmd_errors(argparse.Namespace(**{**vars(args), "bin": 5}), profile=TINY)
     # every query's attention is on BOS or on keys in one of the distance bands (trained: up to 6)
     heads = attention_by_distance(run, (12, 12), examples=8)
     assert [h["head"] for h in heads] == ["L0H0", "L0H1"]
@@ -233,8 +239,15 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
         assert 0 < bands["7-12"]["share"] < 1 and 0 <= bands["1-6"]["even"] <= 1 and 0 <= bands["7-12"]["even"] <= 1
     for bad in (["aa_star"], ["aa_star:ape:x"], ["aa_star:ape:1"]):  # malformed, or a seed that did not run
         with pytest.raises(RaspInputError):
-            cmd_errors(argparse.Namespace(dir=str(tmp_path), rows=bad, heads=False, confusions=False), profile=TINY)
-    quiet = argparse.Namespace(dir=str(tmp_path), rows=["aa_star:ape:0"], heads=False, confusions=False)
+            cmd_errors(
+                argparse.Namespace(
+                    dir=str(tmp_path), rows=bad, heads=False, confusions=False, from_start=False, bin=-1
+                ),
+                profile=TINY,
+            )
+    quiet = argparse.Namespace(
+        dir=str(tmp_path), rows=["aa_star:ape:0"], heads=False, confusions=False, from_start=False, bin=-1
+    )
     assert cmd_errors(quiet, profile=TINY) == 0
 
 

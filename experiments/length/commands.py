@@ -188,7 +188,11 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                 f"no run of {task}:{pe}{f' seed {seed}' if seed is not None else ''} in {out / 'results.jsonl'}"
             )
         run = run_from_record(chosen[0], out, profile)
-        lengths = run.spec.profile.test_bins[-1]
+        bins = run.spec.profile.test_bins
+        if not -len(bins) <= args.bin < len(bins):
+            shown = " / ".join(f"{a}–{b}" for a, b in bins)
+            raise RaspInputError(f"--bin {args.bin}: {task} has bins 0–{len(bins) - 1} ({shown})")
+        lengths = bins[args.bin]
         rates = errors_by_position(run, lengths)
         name = f"{task}, {PE_NAMES.get(pe, pe)} (seed {chosen[0].seed}), inputs {lengths[0]}–{lengths[1]}"
         curves[name], last_trained[name] = rates, last_trained_position(run)
@@ -198,7 +202,7 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
         )
         print(f"{task:<28} {pe:<5} {half}; positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}")
         if args.confusions:
-            for band in confusions_by_band(run, lengths):
+            for band in confusions_by_band(run, lengths, from_start=args.from_start):
                 low, high = band["positions"]
                 common = ", ".join(f"{t} → {g}: {n}" for (t, g), n in band["common"]) or "none"
                 print(
@@ -272,7 +276,7 @@ def register(sub) -> None:
     )
     r.set_defaults(handler=cmd_report)
 
-    e = sub.add_parser("errors", help="where trained models go wrong: error rate by position on the longest bin")
+    e = sub.add_parser("errors", help="where trained models go wrong: error rate by position on a test bin")
     e.add_argument("dir", help="an experiment directory (its checkpoints/ are read)")
     e.add_argument(
         "rows",
@@ -288,5 +292,16 @@ def register(sub) -> None:
         "--confusions",
         action="store_true",
         help="per band of 8 positions past the training lengths: errors and the commonest (target → answer) pairs",
+    )
+    e.add_argument(
+        "--from-start",
+        action="store_true",
+        help="with --confusions: bands from the first position (a row may fail on long inputs at trained positions)",
+    )
+    e.add_argument(
+        "--bin",
+        type=int,
+        default=-1,
+        help="which test bin's inputs to probe (0: training lengths; default -1, the longest)",
     )
     e.set_defaults(handler=cmd_errors)

@@ -62,17 +62,23 @@ def errors_by_position(run: Run, lengths: tuple[int, int], examples: int = 300, 
 
 @torch.no_grad()
 def confusions_by_band(
-    run: Run, lengths: tuple[int, int], band: int = 8, examples: int = 300, seed: int = 0, top: int = 3
+    run: Run,
+    lengths: tuple[int, int],
+    band: int = 8,
+    examples: int = 300,
+    seed: int = 0,
+    top: int = 3,
+    from_start: bool = False,
 ) -> list[dict]:
     """Per band of `band` positions past the training lengths: how many scored positions there are, how many are
     wrong, and the commonest (target → predicted) token pairs among the wrong ones, on the same inputs as
     `errors_by_position`. Says *what* a model answers where it goes wrong (Dyck: "only an opening bracket may
-    follow" where one may also close, i.e. depth 1 read as depth 0)."""
+    follow" where one may also close, i.e. depth 1 read as depth 0). `from_start`: bands from position 1 instead."""
     rng = random.Random(seed)
     batch = run.batch(rng, lengths, examples, offsets=False)
     predicted = run.model.eval()(batch.ids, positions=batch.positions).argmax(-1)
     tokens = run.vocab.tokens
-    start = last_trained_position(run) + 1
+    start = 1 if from_start else last_trained_position(run) + 1
     out = []
     for low in range(start, batch.ids.shape[1], band):
         targets, guesses = batch.targets[:, low : low + band], predicted[:, low : low + band]
