@@ -20,7 +20,7 @@ from typing import Any
 from .authors_profile import with_their_grid
 from .profiles import Profile
 from .records import RESULTS, RunRecord, append_records, finished_jobs
-from .train import Run, RunSpec
+from .train import Run, RunSpec, run_key
 
 __all__ = ["RESULTS", "Job", "finished_jobs", "plan", "run_jobs", "with_steps"]
 
@@ -58,7 +58,7 @@ class Job:
 
     @property
     def key(self) -> str:
-        return f"{self.task}/{self.pe}/s{self.seed}/{self._model_part}/{self.data}{'-files' if self.data_dir else ''}"
+        return run_key(self.task, self.pe, self.seed, self._model_part, self.data + ("-files" if self.data_dir else ""))
 
     @property
     def _model_part(self) -> str:

@@ -26,6 +26,11 @@ from .profiles import Architecture, Profile
 PE_KINDS = ("ape", "nope", "reg")  # learned absolute positions, none, APE + the position regularizer
 
 
+def run_key(task: str, pe: str, seed: int, model: str, data: str) -> str:
+    """The one spelling of a run's identity (checkpoint names, results.jsonl's `key` and `job`)."""
+    return f"{task}/{pe}/s{seed}/{model}/{data}"
+
+
 @dataclass(frozen=True)
 class RunSpec:
     task: str
@@ -38,7 +43,7 @@ class RunSpec:
 
     @property
     def key(self) -> str:
-        return f"{self.task}/{self.pe}/s{self.seed}/{self.architecture.name}/{self.data}"
+        return run_key(self.task, self.pe, self.seed, self.architecture.name, self.data)
 
 
 def build_model(task: Task, spec: RunSpec, max_positions: int, vocab: Vocabulary):
