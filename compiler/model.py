@@ -52,7 +52,7 @@ class TransformerConfig:
 
     def __post_init__(self) -> None:
         if self.pos_encoding not in ("ape", "nope"):
-            raise ValueError(f"pos_encoding must be 'ape' or 'nope', not {self.pos_encoding!r}")
+            raise RaspInputError(f"pos_encoding must be 'ape' or 'nope', not {self.pos_encoding!r}")
 
     def _per_layer(self, value: Any, default: Any) -> list[int]:
         value = default if value is None else value

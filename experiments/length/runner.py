@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from rasp.errors import RaspInputError
 
 from .authors_profile import with_their_grid
 from .profiles import Profile
@@ -335,7 +336,6 @@ def _run_local(
 
 def _refuse_mixing(jobs: list[Job], out_dir: Path) -> None:
     """A directory holds one protocol's runs: its report judges them by one rule."""
-    from rasp.errors import RaspInputError
 
     from .records import read_records
 
@@ -357,7 +357,7 @@ def _run_ray(todo: list[Job], out_dir: Path, device: str, record) -> None:
     try:
         import ray
     except ImportError:
-        sys.exit("the ray backend needs ray: pip install 'rasp-toolkit[ray]'")
+        raise RaspInputError("the ray backend needs ray: pip install 'rasp-toolkit[ray]'") from None
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
     remote = ray.remote(num_cpus=1)(execute_job)
