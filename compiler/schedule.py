@@ -1,5 +1,5 @@
 """Layer allocation: components (an attention head, or one s-op's MLP units) placed in sublayers by a
-longest-path schedule (`Component`: named so, not `Task`, which is a training task in programs/tasks.py).
+longest-path schedule (`Component`: named so, not `Task`, which is a training task in programs/task.py).
 
 Sublayer 2ℓ is layer ℓ's attention, 2ℓ + 1 its MLP. A task reads residual dimensions; it depends on the
 tasks that write them (embeddings write at sublayer −1). Each task goes in the earliest sublayer of its

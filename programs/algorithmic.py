@@ -1,7 +1,7 @@
 """Huang et al.'s eight algorithmic tasks: two samplers for each, the authors' and the uniform one.
 
 Every sampler is `make(rng, n) -> (input, answer)` or None where the task has no example of length n; the
-example frame `<bos> input <sep> answer <eos>` is `programs.tasks.Task`'s.
+example frame `<bos> input <sep> answer <eos>` is `programs.task.Task`'s.
 
 - **The authors' samplers** (`AUTHORS`, the default data) draw what the Dataset classes of
   lacoco-lab/length_generalization `algorithmic/language_modeling_train.py` draw (re-derived from that file;

@@ -23,7 +23,7 @@ from rasp.errors import RaspInputError
 
 from .formal_authors import AUTHORS, LABELS, SYMBOLS
 from .regime import load_formal
-from .tasks import BOS, Example
+from .task import BOS, Example
 
 _BIN_FILE = re.compile(r"val_(src|tgt)_bin(\d+)\.txt")
 

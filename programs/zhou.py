@@ -22,7 +22,8 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from .tasks import NUMBERS, Pair, Task
+from .algorithmic import NUMBERS
+from .task import Pair, Task
 
 DIGITS = tuple("0123456789")
 BITS = ("0", "1")

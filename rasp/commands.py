@@ -12,7 +12,7 @@ from typing import Any
 
 from . import display
 from .errors import RaspError, report
-from .examples import read_header
+from .header import read_header
 from .inputs import read_stop, split_input
 from .program import Program
 

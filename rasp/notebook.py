@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from . import display
+from .header import read_header
 
 _CELL = "padding:1px 6px;text-align:center;font-family:monospace"
 _NAME = "padding:1px 8px 1px 0;text-align:left;font-family:monospace;font-weight:bold"
@@ -66,7 +67,6 @@ def program_html(program: Any) -> str:
     """A program: its file, mode and output, its size, and its values on the example of its header (with the
     transformer picture when matplotlib is installed)."""
     from .analysis.measure import measure
-    from .examples import read_header
 
     size = measure(program).summary() if program.output else "no output"
     parts = [

@@ -13,7 +13,8 @@ from collections import Counter
 import pytest
 
 from programs.algorithmic import LETTERS, NUMBERS, interleave_length
-from programs.tasks import DATA_KINDS, SEP, TASKS, get_task
+from programs.task import DATA_KINDS, SEP
+from programs.tasks import TASKS, get_task
 from rasp.errors import RaspInputError
 
 DRAWS = 3000

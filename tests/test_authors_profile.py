@@ -6,24 +6,25 @@ pytest.importorskip("torch")
 
 from experiments.length.authors_profile import Shrink  # noqa: E402
 from experiments.length.profiles import AUTHORS, QUICK_AUTHORS  # noqa: E402
+from experiments.length.resolve import for_run  # noqa: E402
 from programs.regime import load_regime  # noqa: E402
 from rasp.errors import RaspInputError  # noqa: E402
 
 
 def test_an_algorithmic_run_takes_the_architecture_the_authors_sweep_chose_for_its_encoding():
     entry = load_regime().entry("majority", "nope")
-    profile = AUTHORS.for_run("majority", "nope")
+    profile = for_run(AUTHORS, "majority", "nope")
     arch = profile.architecture
     assert (arch.layers, arch.heads, arch.width, arch.lr) == tuple(
         entry[k].value for k in ("layers", "heads", "width", "learning_rate")
     )
-    assert AUTHORS.for_run("majority", "ape").architecture != arch  # each encoding its own choice
+    assert for_run(AUTHORS, "majority", "ape").architecture != arch  # each encoding its own choice
     assert profile.train_lengths == (0, 50) and profile.test_bins[-1] == (101, 150)
     assert profile.steps == entry["max_steps"].value and profile.stop_at == 1.0 and profile.schedule == "linear"
 
 
 def test_a_formal_language_trains_on_a_fixed_set_for_its_epochs_at_a_constant_rate():
-    profile = AUTHORS.for_run("tomita_3", "ape")
+    profile = for_run(AUTHORS, "tomita_3", "ape")
     assert profile.training_set == 10_000 and profile.schedule == "constant"
     assert profile.steps == 100 * 625  # 100 epochs of 10,000 strings in batches of 16
     assert profile.architecture.lr == 1e-5 and profile.weight_decay == 0.1
@@ -31,7 +32,7 @@ def test_a_formal_language_trains_on_a_fixed_set_for_its_epochs_at_a_constant_ra
 
 def test_the_shrink_keeps_the_extrapolation_ratio_and_changes_nothing_but_lengths_and_budget():
     for task, pe in [("sort", "ape"), ("parity", "nope"), ("dyck_4", "ape"), ("abab_star", "nope"), ("aa_star", "ape")]:
-        full, quick = AUTHORS.for_run(task, pe), QUICK_AUTHORS.for_run(task, pe)
+        full, quick = for_run(AUTHORS, task, pe), for_run(QUICK_AUTHORS, task, pe)
         ratio = lambda p: p.test_bins[-1][1] / p.train_lengths[1]  # noqa: E731
         assert ratio(quick) == pytest.approx(ratio(full), rel=0.1), task
         assert quick.steps <= full.steps and quick.eval_examples == Shrink().examples_per_bin
@@ -39,13 +40,13 @@ def test_the_shrink_keeps_the_extrapolation_ratio_and_changes_nothing_but_length
         assert quick.weight_decay == full.weight_decay and quick.batch_size == full.batch_size
         widths = [high - low + 1 for low, high in quick.test_bins[1:]]
         assert min(widths) >= Shrink().min_bin_width - 1, task
-    big = QUICK_AUTHORS.for_run("addition", "ape").architecture  # the authors' 12-layer model, capped by budget
+    big = for_run(QUICK_AUTHORS, "addition", "ape").architecture  # the authors' 12-layer model, capped by budget
     assert (big.layers, big.width) == (4, 256)
 
 
 def test_zhou_tasks_are_not_in_the_authors_regime():
     with pytest.raises(RaspInputError, match="Zhou"):
-        AUTHORS.for_run("count", "ape")
+        for_run(AUTHORS, "count", "ape")
 
 
 def test_a_fixed_training_set_is_gone_through_in_epochs_at_a_constant_rate_after_warm_up():

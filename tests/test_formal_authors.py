@@ -26,7 +26,8 @@ from programs.formal_authors import (
 )
 from programs.languages import END, LANGUAGES
 from programs.regime import FORMAL_FIELDS, length_windows, load_formal
-from programs.tasks import BOS, TASKS
+from programs.task import BOS
+from programs.tasks import TASKS
 from rasp.errors import RaspInputError
 
 # ---- 1. Tomita DFAs against the standard minimal DFAs (Tomita 1982), written out here ---------------------

@@ -59,3 +59,36 @@ def test_the_two_studies_share_the_trainer_core_and_nothing_else():
         for path in sorted((ROOT / "experiments" / sub).glob("*.py")):
             wrong += [f"{path.relative_to(ROOT)} imports experiments.{s}" for s in _sibling_imports(path) - may - {sub}]
     assert not wrong, "\n".join(wrong)
+
+
+def _module_graph():
+    """Module → the project's modules it imports, anywhere in it (a lazy import inside a function counts too)."""
+    import networkx as nx
+
+    modules = {}
+    for package in LAYERS:
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            modules[name.removesuffix(".__init__")] = path
+    graph = nx.DiGraph()
+    for name, path in modules.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                target = ".".join(base + ([node.module] if node.module else []))
+                submodules = [f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in modules]
+                targets = submodules or [target]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            graph.add_edges_from((name, t) for t in targets if t in modules and t != name)
+    return graph
+
+
+def test_no_import_cycle_between_modules():
+    import networkx as nx
+
+    cycles = [" → ".join(cycle) for cycle in nx.simple_cycles(_module_graph())]
+    assert not cycles, "\n".join(cycles)

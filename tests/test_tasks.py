@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from programs.languages import END, LANGUAGES
-from programs.tasks import BOS, EOS, SEP, TASKS, get_task
+from programs.task import BOS, EOS, SEP
+from programs.tasks import TASKS, get_task
 from rasp.errors import RaspInputError
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import rasp
-from programs.tasks import BOS, EOS, SEP
+from programs.task import BOS, EOS, SEP
 from programs.zhou import HINT_POOL, PAPER_RASP_L, ZHOU_TASKS, with_hint_pool
 from rasp.inputs import read_token
 

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from programs.tasks import Example, Task
+from programs.task import Example, Task
 from rasp.errors import RaspInputError
 
 

@@ -20,6 +20,7 @@ import torch
 from ..training.data import IGNORE, max_sequence_length
 from .profiles import PROFILES, Architecture, Profile
 from .records import RunRecord
+from .resolve import for_run
 from .train import Run, RunSpec
 
 
@@ -27,7 +28,7 @@ def run_from_record(record: RunRecord, out_dir: Path, profile: Profile | None = 
     """The run a results.jsonl record came from, with its last checkpoint's weights (the checkpoint is only read)."""
     from rasp.errors import RaspInputError
 
-    profile = (profile or PROFILES[record.profile]).for_run(record.task, record.pe)
+    profile = for_run(profile or PROFILES[record.profile], record.task, record.pe)
     if record.bins:  # the lengths it ran on (the paper profile gives each formal language its own)
         bins = record.bin_ranges
         profile = profile.with_(train_lengths=record.train_lengths or bins[0], test_bins=bins)

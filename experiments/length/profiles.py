@@ -85,21 +85,6 @@ class Profile:
     def max_input_length(self) -> int:
         return max(high for _, high in self.test_bins)
 
-    def for_run(self, task: str, pe: str) -> Profile:
-        """The profile one run of (task, encoding) trains under."""
-        if self.per_run == "authors":
-            from .authors_profile import resolve
-
-            resolved = resolve(self, task, pe)
-        elif self.per_run == "zhou":
-            from .zhou_profile import resolve as resolve_zhou
-
-            resolved = resolve_zhou(self, task)
-        else:
-            return self.for_task(task)
-        resolved = resolved.budget(self.steps_override, self.full_schedule)
-        return resolved.with_(eval_examples=self.examples_override) if self.examples_override else resolved
-
     def budget(self, steps: int | None, full_schedule: bool = False) -> Profile:
         """Another step budget; a profile that trains its whole schedule (quick) keeps doing so, and `full_schedule`
         turns the early stop off (stopping at the first 100% reading can end training before the length-independent
@@ -178,7 +163,7 @@ PAPER = Profile(
 def _authors_profiles() -> tuple[Profile, Profile]:
     """`authors`: each task and encoding as the authors' code trains it (GPU scale). `quick-authors`: the same, shrunk
     in lengths and budget only (experiments/length/authors_profile.py) for 2 CPU cores. The placeholders below are replaced
-    per run by `for_run`."""
+    per run by `resolve.for_run`."""
     base = PAPER.with_(name="authors", per_run="authors", task_lengths=False)
     return base, base.with_(name="quick-authors", shrink=Shrink())
 

@@ -17,10 +17,11 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from programs.tasks import DATA_KINDS
+from programs.task import DATA_KINDS
 from rasp.errors import RaspInputError
 
 from .profiles import PROFILES, Profile
+from .resolve import for_run
 
 PROTOCOLS_FILE = Path(__file__).with_name("protocols.json")
 SELECTION_RULES = ("heldout", "authors", "fixed")
@@ -79,7 +80,7 @@ class Protocol:
         profile = self.resolved_profile()
         # every run's resolved values: a profile that takes them per task (from the authors' regime files) changes
         # its hash when those files or the resolution change
-        runs = {f"{t}/{pe}": asdict(profile.for_run(t, pe)) for t in self.tasks() for pe in self.encodings}
+        runs = {f"{t}/{pe}": asdict(for_run(profile, t, pe)) for t in self.tasks() for pe in self.encodings}
         content = json.dumps({"protocol": entry, "profile": asdict(profile), "runs": runs}, sort_keys=True, default=str)
         return hashlib.sha256(content.encode()).hexdigest()[:12]
 

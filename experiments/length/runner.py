@@ -21,6 +21,7 @@ from rasp.errors import RaspInputError
 from .authors_profile import with_their_grid
 from .profiles import Profile
 from .records import RESULTS, RunRecord, append_records, finished_jobs
+from .resolve import for_run
 from .train import Run, RunSpec, run_key
 
 __all__ = ["RESULTS", "Job", "finished_jobs", "plan", "run_jobs", "with_steps"]
@@ -195,12 +196,12 @@ def plan(
     protocol: tuple[str, int, str] = ("", 0, ""),
     data_dir: str | None = None,
 ) -> list[Job]:
-    """The jobs of an experiment: each task × encoding × seed under the profile its run takes (`Profile.for_run`);
+    """The jobs of an experiment: each task × encoding × seed under the profile its run takes (`resolve.for_run`);
     with `data_dir`, on the lengths of the files' training set and test bins."""
     jobs = []
     for t in tasks:
         for pe in pes:
-            resolved = profile.for_run(t, pe)
+            resolved = for_run(profile, t, pe)
             if sweep:
                 resolved = with_their_grid(resolved, t)
             if data_dir:
@@ -375,7 +376,7 @@ def with_steps(profile: Profile, steps: int | None, full_schedule: bool = False)
 
     `full_schedule` turns the early stop off: stopping at the first 100% reading can end training before the
     length-independent solution has settled (docs/experiments.md)."""
-    if profile.per_run:  # each run's steps are resolved per task: the override waits until then (Profile.for_run)
+    if profile.per_run:  # each run's steps are resolved per task: the override waits until then (resolve.for_run)
         return replace(
             profile,
             steps_override=profile.steps_override if steps is None else steps,

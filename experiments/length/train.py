@@ -15,7 +15,8 @@ from pathlib import Path
 
 import torch
 
-from programs.tasks import Task, get_task
+from programs.task import Task
+from programs.tasks import get_task
 
 from ..training.data import Batch, Vocabulary, collate, max_sequence_length
 from ..training.steps import exact_match, training_step

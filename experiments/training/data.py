@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from programs.tasks import PAD, Example, Task
+from programs.task import PAD, Example, Task
 
 IGNORE = -100  # target id where there is no loss
 
