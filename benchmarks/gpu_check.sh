@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One GPU session's checks (run from the repository root on a CUDA machine):
 #   1. the compiled models' benchmark on CUDA (agreement, throughput) at max_len 10, 32 and 128;
-#   2. the paper profile (DESIGN §6) on a few tasks with both predicted outcomes;
-#   3. `rasp errors --heads` on the models it trained (error rate by position, attention by query-key distance).
-# Results go to $OUT (default ./gpu-results). The stages' time caps (120 + 310 + 60 s) end the script in ~9 minutes;
+#   2. the paper profile (docs/experiments.md) on a few tasks with both predicted outcomes;
+#   3. `rasp errors --heads` on the models it trained (error rate by position, attention by query-key distance);
+#   4. the training benchmark on CUDA: models·steps/s of ensembles of 1-64 (benchmarks/training.py --device);
+#   5. (ZHOU_SECONDS > 0) Zhou et al.'s `zhou` profile on ZHOU_TASKS.
+# Results go to $OUT (default ./gpu-results). The stages' time caps (120 + 310 + 60 + 90 s) end the script in ~10 minutes;
 # the report is written from whatever runs finished. Lark can come as a wheel in .whl/ (the GPU image lacks it).
 set -u
 OUT=${OUT:-gpu-results}
@@ -23,6 +25,11 @@ PAPER_WORKERS=${PAPER_WORKERS:-6}
 PAPER_DIR=${PAPER_DIR:-/tmp/paper}
 ERRORS_SECONDS=${ERRORS_SECONDS:-60}
 ERRORS_ROWS=${ERRORS_ROWS:-}  # TASK:PE[:SEED] rows for `rasp errors --heads` (default: the disagreeing rows)
+TRAINING_SECONDS=${TRAINING_SECONDS:-90}
+TRAINING_ARGS=${TRAINING_ARGS:---tasks sort --sizes 1 4 16 64 --steps 10 --repeats 3}
+ZHOU_SECONDS=${ZHOU_SECONDS:-0}  # 0: skip; the zhou profile is 20,000 steps a run at the paper's model size
+ZHOU_TASKS=${ZHOU_TASKS:-count mode mode_poor}
+ZHOU_DIR=${ZHOU_DIR:-/tmp/zhou}
 DEVICE=${DEVICE:-cuda}
 BENCH_ARGS=${BENCH_ARGS:---max-len 10 32 128 --n 1000 --no-tracr}
 PAPER_ARGS=${PAPER_ARGS:---steps 20000}  # 20k of the protocol's 30k: fits a 15-minute device budget
@@ -50,4 +57,18 @@ echo "== where the trained models go wrong, and their heads' attention by distan
 # shellcheck disable=SC2086
 timeout "$ERRORS_SECONDS" python3 -m rasp_cli errors "$PAPER_DIR" $ERRORS_ROWS --heads 2>&1 | tee "$OUT/paper_errors.txt"
 [ -f "$PAPER_DIR/errors_by_position.png" ] && cp "$PAPER_DIR/errors_by_position.png" "$OUT/paper_errors_by_position.png"
+echo "== training throughput on $DEVICE (ensembles) =="
+# shellcheck disable=SC2086
+timeout "$TRAINING_SECONDS" python3 benchmarks/training.py --device "$DEVICE" $TRAINING_ARGS 2>&1 | tee "$OUT/training_cuda.txt"
+
+if [ "$ZHOU_SECONDS" -gt 0 ]; then
+  echo "== zhou profile: $ZHOU_TASKS =="
+  # shellcheck disable=SC2086
+  timeout "$ZHOU_SECONDS" python3 -m rasp_cli experiment $ZHOU_TASKS --profile zhou --device "$DEVICE" \
+    --workers "$PAPER_WORKERS" --out "$ZHOU_DIR" 2>&1 | tee "$OUT/zhou_log.txt"
+  python3 -m rasp_cli report "$ZHOU_DIR" > /dev/null 2>&1
+  for f in results.jsonl report.md; do
+    [ -f "$ZHOU_DIR/$f" ] && cp "$ZHOU_DIR/$f" "$OUT/zhou_$f"
+  done
+fi
 ls -la "$OUT"

@@ -3,6 +3,7 @@
     python benchmarks/training.py                         # 3 tasks, ensembles of 1, 3, 6, 12; 1 thread
     python benchmarks/training.py --threads 2 --steps 10 --tasks sort --sizes 1 6
     python benchmarks/training.py --reference             # also PyTorch's nn.TransformerEncoderLayer baseline
+    python benchmarks/training.py --device cuda --tasks sort --sizes 1 4 16 64   # a GPU's ensembles
 
 For each task it builds the quick profile's members as `experiments.train.Run` does (seeds 0, 1, ..., encodings
 alternating APE / NoPE), samples every member's batches up front (the same examples for every variant: only
@@ -55,7 +56,7 @@ class ReferenceGPT(nn.Module):
         self.ln_f, self.unembed = nn.LayerNorm(width), nn.Linear(width, vocab, bias=False)
 
     def forward(self, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        mask = nn.Transformer.generate_square_subsequent_mask(ids.shape[1])
+        mask = nn.Transformer.generate_square_subsequent_mask(ids.shape[1], device=ids.device)
         x = self.blocks(self.tok_emb(ids) + self.pos_emb(positions), mask=mask, is_causal=True)
         return self.unembed(self.ln_f(x))
 
@@ -72,27 +73,34 @@ def todays_optimizer(model: nn.Module) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=arch.lr, weight_decay=QUICK.weight_decay, foreach=False)
 
 
-def seconds_per_step(step: Callable[[int], object], steps: int) -> float:
-    """CPU seconds of this process per step with one thread (other processes' load then counts less than in wall
-    time); wall seconds with more threads."""
-    clock = time.process_time if torch.get_num_threads() == 1 else time.perf_counter
+def _clock(device: str) -> Callable[[], float]:
+    """CPU seconds of this process with one CPU thread (other processes' load then counts less than in wall time);
+    wall seconds with more threads, and on CUDA after the queued kernels have finished."""
+    if device.startswith("cuda"):
+        return lambda: (torch.cuda.synchronize(), time.perf_counter())[1]
+    return time.process_time if torch.get_num_threads() == 1 else time.perf_counter
+
+
+def seconds_per_step(step: Callable[[int], object], steps: int, device: str = "cpu") -> float:
+    clock = _clock(device)
     started = clock()
     for k in range(steps):
         step(k)
     return (clock() - started) / steps
 
 
-def benchmark_task(task: str, sizes: list[int], steps: int, repeats: int, reference: bool) -> None:
+# long: the variants set up side by side, then timed interleaved, then one table
+def benchmark_task(task: str, sizes: list[int], steps: int, repeats: int, reference: bool, device: str) -> None:
     arch, members = QUICK.architecture, max(sizes)
     specs = [RunSpec(task, ("ape", "nope")[i % 2], i, QUICK, arch) for i in range(members)]
-    runs = [Run(spec) for spec in specs]
-    clock = time.process_time if torch.get_num_threads() == 1 else time.perf_counter  # as in seconds_per_step
+    runs = [Run(spec, device=device) for spec in specs]
+    clock = _clock(device)
     sampled_at = clock()
     for run in runs:
         run.begin_training()
     batches = [[run.next_batch() for _ in range(steps + 1)] for run in runs]  # one warm-up step each
     data_s = (clock() - sampled_at) / (members * (steps + 1))
-    today, now = Run(specs[0]).model, Run(specs[0])
+    today, now = Run(specs[0], device=device).model, Run(specs[0], device=device)
     variants: dict[str, tuple[int, Callable[[int], object]]] = {}
     today_optimizer = todays_optimizer(today)
     variants["today"] = (1, lambda k: todays_step(today, today_optimizer, batches[0][k]))
@@ -104,7 +112,7 @@ def benchmark_task(task: str, sizes: list[int], steps: int, repeats: int, refere
         torch.manual_seed(0)
         ref = ReferenceGPT(
             len(now.vocab), now.max_positions, arch.width, arch.heads, arch.layers, arch.mlp_ratio * arch.width
-        )
+        ).to(device)
         ref_optimizer = todays_optimizer(ref)
         variants["reference"] = (1, lambda k: todays_step(ref, ref_optimizer, batches[0][k]))
     for _, step in variants.values():
@@ -112,7 +120,7 @@ def benchmark_task(task: str, sizes: list[int], steps: int, repeats: int, refere
     timings: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
         for name, (_, step) in variants.items():
-            timings[name].append(seconds_per_step(step, steps))
+            timings[name].append(seconds_per_step(step, steps, device))
     base = min(timings["today"])
     batch = QUICK.batch_size
     print(f"\n{task}: {len(now.vocab)} tokens, {now.max_positions} positions; data {data_s * 1000:.2f} ms/batch")
@@ -138,12 +146,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (an experiment worker uses 1)")
     parser.add_argument("--reference", action="store_true", help="also time nn.TransformerEncoderLayer")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (wall time after synchronizing)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     arch = QUICK.architecture
-    print(f"quick model {arch.name}, mlp ×{arch.mlp_ratio}, batch {QUICK.batch_size}, {args.threads} thread(s)")
+    where = args.device if args.device.startswith("cuda") else f"{args.threads} thread(s)"
+    print(f"quick model {arch.name}, mlp ×{arch.mlp_ratio}, batch {QUICK.batch_size}, {where}")
     for task in args.tasks:
-        benchmark_task(task, args.sizes, args.steps, args.repeats, args.reference)
+        benchmark_task(task, args.sizes, args.steps, args.repeats, args.reference, args.device)
 
 
 if __name__ == "__main__":
