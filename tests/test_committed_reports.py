@@ -25,3 +25,11 @@ def test_a_committed_report_regenerates_byte_for_byte(directory, tmp_path, monke
     write_report(copy)
     for name in ("report.md", "report.csv"):
         assert (copy / name).read_bytes() == (directory / name).read_bytes(), f"{directory.name}/{name} differs"
+
+
+def test_zhou_rows_get_their_own_lists_and_no_huang_heading():
+    report = (RESULTS / "zhou-quick" / "report.md").read_text()
+    assert "\n## Disagreements with the prediction" not in report  # no Huang et al. rows in this run
+    assert "## Zhou et al.'s suite: Disagreements with the prediction" in report
+    assert "- **mode_poor, APE**" in report and "Paper: ✗ (its numbers were not recovered)" in report
+    assert "## Zhou et al.'s suite: No outcome" in report

@@ -114,9 +114,11 @@ def write_markdown(
     if suite:
         lines += ["", *_table(suite)]
     disagreements = [r for r in judged if not r.agrees]
-    lines += _lists(suite, disagreements, converged_at)
-    if zhou:
+    if suite:
+        lines += _lists(suite, disagreements, converged_at)
+    if zhou:  # judged apart, with its own lists of what disagrees, is undecided or has no outcome
         lines += ["", *_zhou_section(zhou)]
+        lines += _lists(zhou, [r for r in zhou if r.agrees is False], converged_at, "Zhou et al.'s suite: ")
     if (path.parent / "paper_extrapolation.md").exists():
         lines += ["", "Each row judged at the extrapolation the paper measured it at: [paper_extrapolation.md]"
                   "(paper_extrapolation.md) (`rasp report DIR --paper-extrapolation`)."]  # fmt: skip
@@ -208,34 +210,42 @@ def _table(rows: list[Row]) -> list[str]:
     return lines
 
 
-def _lists(rows: list[Row], disagreements: list[Row], converged_at: float) -> list[str]:
-    """The rows that disagree, are undecided, or have no outcome, each with what a reader checks first."""
-    lines = ["", "## Disagreements with the prediction", ""]
+def _lists(rows: list[Row], disagreements: list[Row], converged_at: float, suite: str = "") -> list[str]:
+    """The rows that disagree, are undecided, or have no outcome, each with what a reader checks first; `suite`
+    prefixes the headings (Zhou et al.'s rows are listed apart from Huang et al.'s)."""
+    lines = ["", f"## {suite}Disagreements with the prediction", ""]
     if not disagreements:
         lines.append("None.")
     for r in disagreements:
         expected = "generalize" if r.prediction.ok else "fail beyond the training length"
         lines.append(
             f"- **{r.task}, {PE_NAMES.get(r.pe, r.pe)}**: predicted to {expected} ({r.prediction.source}); observed "
-            f"{_percent(r.accuracies)}, {_interval(r, r.deciding)} at the deciding bin. Paper: "
-            f"{_percent([p / 100 for p in r.paper]) if r.paper else 'not in the paper'}." + _shorter_in_the_paper(r)
+            f"{_percent(r.accuracies)}, {_interval(r, r.deciding)} at the deciding bin. Paper: {_paper_text(r, suite)}."
+            + _shorter_in_the_paper(r)
         )
     undecided = [r for r in rows if r.outcome == "undecided"]
     if undecided:
-        lines += ["", f"## Undecided (the interval straddles {undecided[0].judgement.criterion * 100:.0f}%)", ""]
+        criterion = undecided[0].judgement.criterion
+        lines += ["", f"## {suite}Undecided (the interval straddles {criterion * 100:.0f}%)", ""]
         lines += [
             f"- {r.task}, {PE_NAMES.get(r.pe, r.pe)}: {_percent(r.accuracies)}, {_interval(r, r.deciding)}"
             for r in undecided
         ]
     no_outcome = [r for r in rows if r.outcome == "no outcome"]
     if no_outcome:
-        lines += ["", f"## No outcome (no seed reached {converged_at * 100:.0f}% in-distribution)", ""]
+        lines += ["", f"## {suite}No outcome (no seed reached {converged_at * 100:.0f}% in-distribution)", ""]
         lines += [
             f"- {r.task}, {PE_NAMES.get(r.pe, r.pe)}: {r.failed} seed(s) failed (held-out exact match at the end: "
             f"{', '.join(f'{a * 100:.1f}%' for a in r.unconverged_held_out)})"
             for r in no_outcome
         ]
     return lines
+
+
+def _paper_text(r: Row, suite: str) -> str:
+    if suite:  # Zhou et al.: a ✓/✗ per task (Figure 1a), no numbers recovered
+        return f"{mark(r.prediction.paper)} (its numbers were not recovered)"
+    return _percent([p / 100 for p in r.paper]) if r.paper else "not in the paper"
 
 
 def _zhou_section(rows: list[Row]) -> list[str]:
