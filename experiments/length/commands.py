@@ -139,14 +139,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     # the protocol and the three figures; the tables are in the files (a terminal is no place for 60 rows)
     opening = [line for line in text[: next((i for i, line in enumerate(text) if line.startswith("|")), len(text))]]
     print("\n".join(opening).rstrip())
-    print(f"\nwrote {out / 'report.md'}, {out / 'report.csv'}, {out / 'accuracy_by_length.png'}")
+    plots = [out / name for name in ("accuracy_by_length.png", "zhou_accuracy_by_length.png") if (out / name).exists()]
+    print(f"\nwrote {', '.join(str(p) for p in [out / 'report.md', out / 'report.csv', *plots])}")
     if args.paper_extrapolation:
         from .paper_scale import write_paper_extrapolation
 
         write_paper_extrapolation(out)
         print((out / "paper_extrapolation.md").read_text())
         print(f"wrote {out / 'paper_extrapolation.md'}")
-    return 0 if summary["judged"] else 1
+    return 0 if summary["judged"] or summary["zhou"]["judged"] else 1  # 1: no row has an outcome
 
 
 # long: row parsing, then one loop printing each probe the flags ask for
