@@ -40,27 +40,6 @@ def test_the_check_sees_an_upward_import(tmp_path):
     assert [m for _, m in _imports(bad)] == ["experiments", "importlib", "<dynamic import>"]
 
 
-def _sibling_imports(path: Path) -> set[str]:
-    """The experiments subpackages a module in one of them imports (relative `..x` or absolute `experiments.x`)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.level == 2:
-                found.add(node.module.split(".")[0])
-            elif node.level == 0 and node.module.startswith("experiments."):
-                found.add(node.module.split(".")[1])
-    return found
-
-
-def test_the_two_studies_share_the_trainer_core_and_nothing_else():
-    allowed = {"training": set(), "length": {"training"}, "compiled": {"training"}}
-    wrong = []
-    for sub, may in allowed.items():
-        for path in sorted((ROOT / "experiments" / sub).glob("*.py")):
-            wrong += [f"{path.relative_to(ROOT)} imports experiments.{s}" for s in _sibling_imports(path) - may - {sub}]
-    assert not wrong, "\n".join(wrong)
-
-
 def _module_graph():
     """Module → the project's modules it imports, anywhere in it (a lazy import inside a function counts too)."""
     import networkx as nx
@@ -92,3 +71,15 @@ def test_no_import_cycle_between_modules():
 
     cycles = [" → ".join(cycle) for cycle in nx.simple_cycles(_module_graph())]
     assert not cycles, "\n".join(cycles)
+
+
+def test_the_two_studies_share_the_trainer_core_and_nothing_else():
+    allowed = {"training": set(), "length": {"training"}, "compiled": {"training"}}
+    graph = _module_graph()
+    study = {m: m.split(".")[1] for m in graph.nodes if m.count(".") >= 2 and m.startswith("experiments.")}
+    wrong = [
+        f"{a} imports {b}"
+        for a, b in graph.edges
+        if a in study and b in study and study[b] != study[a] and study[b] not in allowed[study[a]]
+    ]
+    assert not wrong, "\n".join(wrong)

@@ -265,6 +265,7 @@ class Run:
         """The run's record: its test bins evaluated now, its training as it went, and the seconds since `started`
         (`time.perf_counter()` when its execution began)."""
         bins = self.evaluate()
+        last = self._last_accuracy()
         return {
             "key": self.spec.key,
             "task": self.spec.task,
@@ -278,8 +279,8 @@ class Run:
             "max_steps": self.spec.profile.steps,
             "min_steps": self.spec.profile.min_steps,  # no early stop before it (equal to max_steps: none at all)
             "train_lengths": list(self.spec.profile.train_lengths),
-            "converged": self.policy.converged(self._last_accuracy()),
-            "train_accuracy": self._last_accuracy() if self.history else math.nan,
+            "converged": self.policy.converged(last),
+            "train_accuracy": math.nan if last is None else last,
             "bins": bins,
             "history": self.history,
             "resumed": resumed,
