@@ -151,6 +151,11 @@ SUITES: dict[str, dict[str, Task]] = {data: _suite(data) for data in DATA_KINDS}
 TASKS: dict[str, Task] = SUITES[DATA_KINDS[0]]  # the default data; every kind has the same task ids
 
 
+def suite_tasks(suite: str) -> list[str]:
+    """The ids of Huang et al.'s suite ("huang": every task but Zhou et al.'s) or of Zhou et al.'s ("zhou")."""
+    return [t for t, task in TASKS.items() if (task.family == "rasp_l") == (suite == "zhou")]
+
+
 def get_task(task_id: str, data: str = DATA_KINDS[0]) -> Task:
     """The task `task_id` with the data kind `data` ("authors", the default, or "uniform")."""
     from rasp.errors import RaspInputError

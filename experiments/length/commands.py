@@ -17,7 +17,7 @@ DEMO_STEPS = 2000
 
 
 def _tasks(names: list[str], suite: str) -> list[str]:
-    from programs.tasks import TASKS, get_task
+    from programs.tasks import TASKS, get_task, suite_tasks
 
     if names:
         return [get_task(n).id for n in names]
@@ -28,7 +28,7 @@ def _tasks(names: list[str], suite: str) -> list[str]:
 
         return [t for t in TASKS if t in paper_tasks()]
     if suite in ("huang", "zhou"):  # Huang et al.'s suite (every task but Zhou et al.'s), or Zhou et al.'s
-        return [t for t, task in TASKS.items() if (task.family == "rasp_l") == (suite == "zhou")]
+        return suite_tasks(suite)
     return list(TASKS)
 
 
@@ -86,7 +86,9 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         raise RaspInputError(f"unknown data '{data}'; expected {' or '.join(DATA_KINDS)}")
     if seeds < 1:
         raise RaspInputError(f"--seeds must be at least 1 (got {seeds})")
-    tasks = _tasks(args.tasks, suite)
+    tasks = protocol.tasks() if protocol and not args.tasks else _tasks(args.tasks, suite)
+    if protocol and set(tasks) - set(protocol.tasks()):
+        raise RaspInputError(f"protocol {protocol.label} runs {', '.join(protocol.tasks())}; not {', '.join(tasks)}")
     label = protocol.name if protocol else f"{args.suite if not args.tasks else 'custom'}-{profile.name}"
     out = Path(args.out or f"runs/{label}")
     if args.data_dir and len(tasks) != 1:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from programs.task import DATA_KINDS
@@ -54,6 +54,7 @@ class Protocol:
     criterion: float  # a row generalizes when its deciding bin's interval lies at or above this
     deciding_bin: int  # index into the profile's bins (-1: the longest)
     profile_hash: str = ""  # the hash registered with the version; must equal the code's
+    scope: tuple[str, ...] = ()  # the suite's tasks this version runs (empty: all of them)
 
     def resolved_profile(self) -> Profile:
         if self.profile not in PROFILES:
@@ -63,11 +64,12 @@ class Protocol:
         )
 
     def tasks(self) -> list[str]:
-        """The suite's tasks: Huang et al.'s (every task but Zhou et al.'s), or Zhou et al.'s."""
-        from programs.tasks import TASKS
+        """The suite's tasks: Huang et al.'s (every task but Zhou et al.'s), or Zhou et al.'s; a version with a
+        scope runs only those (a later version for the rows an earlier one left without an outcome)."""
+        from programs.tasks import suite_tasks
 
-        zhou = self.suite == "zhou"
-        return [t for t, task in TASKS.items() if (task.family == "rasp_l") == zhou]
+        suite = suite_tasks(self.suite)
+        return [t for t in suite if t in self.scope] if self.scope else suite
 
     @property
     def label(self) -> str:
@@ -77,6 +79,8 @@ class Protocol:
     def hash(self) -> str:
         """A digest of everything that decides a figure: this version's fields and the profile's values."""
         entry = {k: v for k, v in asdict(self).items() if k not in ("profile_hash", "reason", "date")}
+        if not self.scope:  # the whole suite: hashed as before the field existed, so earlier versions keep theirs
+            del entry["scope"]
         profile = self.resolved_profile()
         # every run's resolved values: a profile that takes them per task (from the authors' regime files) changes
         # its hash when those files or the resolution change
@@ -108,7 +112,8 @@ class Protocol:
         return [
             f"**Protocol {self.label}** (hash `{self.hash}`, decided {self.date}): profile `{self.profile}`, "
             f"{self.data} data, model chosen by the `{self.selection}` rule, {self.seeds} seeds per row, "
-            f"{self.examples_per_bin} examples per bin, encodings {', '.join(self.encodings)}.",
+            f"{self.examples_per_bin} examples per bin, encodings {', '.join(self.encodings)}"
+            + (f"; tasks {', '.join(self.scope)} only." if self.scope else "."),
             "",
             f"{lengths} A row *generalizes* when the 95% Wilson interval of exact match on {deciding} (pooled over the "
             f"seeds that converged) lies at or above {self.criterion * 100:.0f}%, *fails* when it lies below, and is "
@@ -130,12 +135,15 @@ def load_protocols(path: Path = PROTOCOLS_FILE) -> dict[str, list[Protocol]]:
             missing = [k for k in ("version", "date", "reason", *_FIELDS) if k not in entry]
             if missing:
                 raise RaspInputError(f"{path}: protocol {name} v{entry.get('version', '?')} lacks {', '.join(missing)}")
-            protocol = Protocol(name=name, **{**entry, "encodings": tuple(entry["encodings"])})
+            scope = tuple(entry.get("scope", ()))
+            protocol = Protocol(name=name, **{**entry, "encodings": tuple(entry["encodings"]), "scope": scope})
             if protocol.data not in DATA_KINDS or protocol.selection not in SELECTION_RULES:
                 raise RaspInputError(
                     f"{path}: protocol {protocol.label}: data must be one of {DATA_KINDS}, selection one of "
                     f"{SELECTION_RULES}"
                 )
+            if set(scope) - set(replace(protocol, scope=()).tasks()):
+                raise RaspInputError(f"{path}: protocol {protocol.label}: its scope names tasks outside its suite")
             protocols.setdefault(name, []).append(protocol)
     for name, versions in protocols.items():
         numbers = [p.version for p in versions]

@@ -1,4 +1,5 @@
-"""Zhou et al.'s protocol as profiles: `zhou` (the paper's scale, a GPU) and `zhou-quick` (2 CPU cores).
+"""Zhou et al.'s protocol as profiles: `zhou` (the paper's scale, a GPU), `zhou-quick` (2 CPU cores) and
+`zhou-quick-long` (zhou-quick with a larger budget, for the rows zhou-quick v1 left without an outcome).
 
 Every task trains on lengths up to L and is judged on L+1 … L+10 (the paper's Figure 1a criterion: exact match on
 inputs 10 longer than the longest training input), with a longer bin as the curve beyond. count trains to 60 and is
@@ -55,6 +56,11 @@ ZHOU_LENGTHS = {
         ),
         **dict.fromkeys(("zhou_parity", "parity_scratchpad"), ZhouLengths((1, 20), ((21, 30), (31, 40)), hint_pool=48)),
     },
+    # zhou-quick v2 (experiments/length/protocols.json): the copy tasks, whose runs v1 ended still learning, on
+    # zhou-quick's lengths and model with four times its steps
+    "zhou-quick-long": dict.fromkeys(
+        ("zhou_copy_unique", "zhou_copy_repeat"), ZhouLengths((1, 20), ((21, 30), (31, 40)), numbers=64, steps=16_000)
+    ),
 }
 # the hinted tasks and their ✗ partners need more depth than the quick model (the hinted programs have 3-5 layers)
 _DEEPER = ("zhou_addition", "addition_hints", "addition_hints_reversed", "zhou_parity", "parity_scratchpad")
@@ -69,7 +75,7 @@ def resolve(profile: Profile, task: str) -> Profile:
         )
     lengths = table[task]
     arch = profile.architecture
-    if profile.name == "zhou-quick" and task in _DEEPER:
+    if profile.name.startswith("zhou-quick") and task in _DEEPER:
         arch = Architecture(3, 4, arch.width, arch.lr, arch.mlp_ratio)
     return profile.with_(
         train_lengths=lengths.train,
