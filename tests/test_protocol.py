@@ -164,9 +164,29 @@ def test_experiment_trains_and_tests_on_a_directory_in_the_authors_format(tmp_pa
 
 
 def test_every_registered_protocol_matches_the_code_it_was_registered_for():
-    # a profile, regime file or resolution rule edited after registration fails here: register a new version first
+    # a profile, regime file or resolution rule edited after registration fails here: register a new version first.
+    # Every version, not only the latest: a committed report finds its protocol by the hash its runs recorded.
     for versions in protocols.load_protocols().values():
-        versions[-1].check()
+        for version in versions:
+            version.check()
+
+
+def test_a_version_with_a_scope_runs_only_its_tasks_and_the_cli_holds_to_them(tmp_path, capsys):
+    from rasp_cli import main
+
+    path, entry = _registry(tmp_path, suite="zhou", profile="zhou-quick", selection="fixed", deciding_bin=1)
+    whole = protocols.get_protocol("t", path=path)
+    path.write_text(json.dumps({"protocols": {"t": [entry | {"scope": ["zhou_copy_repeat", "mode"]}]}}))
+    scoped = protocols.get_protocol("t", path=path)
+    assert scoped.tasks() == ["mode", "zhou_copy_repeat"] and len(whole.tasks()) == 11  # the suite's order
+    assert scoped.hash != whole.hash and "tasks zhou_copy_repeat, mode only" in scoped.describe()[0]
+    path.write_text(json.dumps({"protocols": {"t": [entry | {"scope": ["parity"]}]}}))  # Huang et al.'s task
+    with pytest.raises(RaspInputError, match="scope names tasks outside its suite"):
+        protocols.load_protocols(path)
+    # the registered zhou-quick v2 refuses a task outside its scope before anything runs
+    assert main(["experiment", "mode", "--protocol", "zhou-quick:2", "--out", str(tmp_path / "x")]) == 1
+    assert "runs zhou_copy_unique, zhou_copy_repeat; not mode" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_a_damaged_wall_time_file_neither_crashes_the_experiment_nor_the_report(tmp_path):
