@@ -24,6 +24,7 @@ class ZhouLengths:
     numbers: int | None = None  # the number tasks' vocabulary (None: all 150)
     hint_pool: int | None = None  # hinted tasks: hints drawn from this many (longer than the longest test)
     steps: int | None = None  # None: the profile's
+    layers: int | None = None  # None: the profile's (or, in zhou-quick, 3 for the hinted tasks and their partners)
 
 
 _COUNT = ZhouLengths((0, 60), ((61, 70), (71, 100), (101, 149)), numbers=150)
@@ -56,11 +57,19 @@ ZHOU_LENGTHS = {
         ),
         **dict.fromkeys(("zhou_parity", "parity_scratchpad"), ZhouLengths((1, 20), ((21, 30), (31, 40)), hint_pool=48)),
     },
-    # zhou-quick v2 (experiments/length/protocols.json): the copy tasks, whose runs v1 ended still learning, on
-    # zhou-quick's lengths and model with four times its steps
-    "zhou-quick-long": dict.fromkeys(
-        ("zhou_copy_unique", "zhou_copy_repeat"), ZhouLengths((1, 20), ((21, 30), (31, 40)), numbers=64, steps=16_000)
-    ),
+    # The rows zhou-quick v1 left without an outcome, on zhou-quick's lengths with four times its steps
+    # (experiments/length/protocols.json). v2: the copy tasks, on zhou-quick's model. v3: forward addition with index
+    # hints and without, on a model as deep as addition_hints.rasp (5 layers: `rasp measure`; v1's 3 were too few)
+    "zhou-quick-long": {
+        **dict.fromkeys(
+            ("zhou_copy_unique", "zhou_copy_repeat"),
+            ZhouLengths((1, 20), ((21, 30), (31, 40)), numbers=64, steps=16_000),
+        ),
+        **dict.fromkeys(
+            ("zhou_addition", "addition_hints"),
+            ZhouLengths((1, 10), ((11, 20), (21, 30)), hint_pool=32, steps=16_000, layers=5),
+        ),
+    },
 }
 # the hinted tasks and their ✗ partners need more depth than the quick model (the hinted programs have 3-5 layers)
 _DEEPER = ("zhou_addition", "addition_hints", "addition_hints_reversed", "zhou_parity", "parity_scratchpad")
@@ -76,7 +85,7 @@ def resolve(profile: Profile, task: str) -> Profile:
     lengths = table[task]
     arch = profile.architecture
     if profile.name.startswith("zhou-quick") and task in _DEEPER:
-        arch = Architecture(3, 4, arch.width, arch.lr, arch.mlp_ratio)
+        arch = Architecture(lengths.layers or 3, 4, arch.width, arch.lr, arch.mlp_ratio)
     return profile.with_(
         train_lengths=lengths.train,
         test_bins=(lengths.train, *lengths.bins),
