@@ -216,7 +216,10 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                 shares = "; ".join(
                     f"{band}: {b['share']:4.0%} ({b['even']:4.0%} even)" for band, b in head["bands"].items()
                 )
-                print(f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}")
+                print(
+                    f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}; "
+                    f"on the induction target: {head['induction']:.0%}"
+                )
     path = out / "errors_by_position.png"
     plot_errors(curves, last_trained, path)
     print(f"wrote {path}")

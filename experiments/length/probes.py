@@ -118,8 +118,10 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
         f">{2 * trained}": (distance > 2 * trained) & not_bos,
     }
     even = distance % 2 == 0
-    queries = (batch.targets != IGNORE).unsqueeze(1).unsqueeze(-1)  # batch × 1 × query × 1
+    scored = batch.targets != IGNORE
+    queries = scored.unsqueeze(1).unsqueeze(-1)  # batch × 1 × query × 1
     count = queries.sum()
+    target, has_target = _induction_targets(batch.ids, scored)
     heads = []
     for layer, pattern in enumerate(patterns):
         if pattern is None:
@@ -130,8 +132,24 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
             for band, mask in bands.items():
                 share, share_even = (float((weights * m).sum() / count) for m in (mask, mask & even))
                 shares[band] = {"share": share, "even": share_even / share if share > 0 else float("nan")}
-            heads.append({"head": f"L{layer}H{head}", "bands": shares})
+            on_target = pattern[:, head].gather(-1, target.unsqueeze(-1)).squeeze(-1)  # batch × query
+            induction = float(on_target[has_target].mean()) if has_target.any() else float("nan")
+            heads.append({"head": f"L{layer}H{head}", "bands": shares, "induction": induction})
     return heads
+
+
+def _induction_targets(ids: torch.Tensor, scored: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per query: the key just after the latest earlier occurrence of the query's own token (BOS left out), where an
+    induction head looks (copying "the token that followed this one last time"); and which scored queries have one.
+    A head that copies by position instead (attend n + 1 back) puts little weight there once n passes the trained
+    distances, so the share tells a content-based copy from a positional one."""
+    width = ids.shape[1]
+    position = torch.arange(width)
+    earlier = (position.unsqueeze(0) < position.unsqueeze(1)) & (position.unsqueeze(0) > 0)  # key k < query q, k ≥ 1
+    match = (ids.unsqueeze(2) == ids.unsqueeze(1)) & earlier  # batch × query × key
+    latest = torch.where(match, position, -1).max(-1).values  # batch × query (−1: none)
+    has_target = (latest >= 1) & (latest + 1 <= position) & scored
+    return (latest + 1).clamp(0, width - 1), has_target
 
 
 def plot_errors(curves: dict[str, list[float]], last_trained: dict[str, int], path: Path) -> None:
