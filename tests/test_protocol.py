@@ -138,7 +138,7 @@ def test_experiment_options_are_checked_before_anything_runs(argv, message, caps
     assert not (tmp_path / RESULTS).exists()
 
 
-def test_experiment_trains_and_tests_on_a_directory_in_the_authors_format(tmp_path):
+def test_experiment_trains_and_tests_on_a_directory_in_the_authors_format(tmp_path, capsys):
     from rasp_cli import main
 
     # generated_ds/<lang>/ as the authors ship it: one string per line, targets a chunk per symbol (written by hand
@@ -157,6 +157,9 @@ def test_experiment_trains_and_tests_on_a_directory_in_the_authors_format(tmp_pa
     assert (
         main(["experiment", "tomita_2", "--data-dir", str(data), "--steps", "6", "--pe", "ape", "--out", str(out)]) == 0
     )
+    printed = capsys.readouterr().out
+    assert "observed against predicted, " in printed and f"wrote {out / 'report.md'}, {out / 'report.csv'}" in printed
+    assert "zhou_accuracy_by_length.png" not in printed  # a plot it did not write is not named
     (record,) = read_records(out)
     assert record.data_dir == str(data) and record.train_lengths == (2, 6)
     assert [(b.bin, b.examples) for b in record.bins] == [((2, 4), 2), ((8, 10), 2)]

@@ -111,11 +111,17 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     finally:  # an interrupted experiment keeps the wall time it spent (resumed runs add theirs)
         _add_wall_time(out, time.perf_counter() - started)
     summary = write_report(out)
-    print(
-        f"observed against predicted {summary['agreeing']}/{summary['judged']}; "
-        f"report: {out / 'report.md'}, {out / 'report.csv'}, {out / 'accuracy_by_length.png'}"
-    )
+    suites = (("Huang et al.'s suite", summary), ("Zhou et al.'s", summary["zhou"]))
+    figures = [f"{name}: {s['agreeing']}/{s['judged']}" for name, s in suites if s["judged"]]
+    print(f"observed against predicted, {'; '.join(figures) or 'no row has an outcome'}")
+    print(_wrote(out))
     return 0
+
+
+def _wrote(out: Path) -> str:
+    """The report's files, as written (a run of one suite has one of the two plots)."""
+    plots = [out / name for name in ("accuracy_by_length.png", "zhou_accuracy_by_length.png") if (out / name).exists()]
+    return f"wrote {', '.join(str(p) for p in [out / 'report.md', out / 'report.csv', *plots])}"
 
 
 def _add_wall_time(out: Path, seconds: float) -> None:
@@ -141,8 +147,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     # the protocol and the three figures; the tables are in the files (a terminal is no place for 60 rows)
     opening = [line for line in text[: next((i for i, line in enumerate(text) if line.startswith("|")), len(text))]]
     print("\n".join(opening).rstrip())
-    plots = [out / name for name in ("accuracy_by_length.png", "zhou_accuracy_by_length.png") if (out / name).exists()]
-    print(f"\nwrote {', '.join(str(p) for p in [out / 'report.md', out / 'report.csv', *plots])}")
+    print(f"\n{_wrote(out)}")
     if args.paper_extrapolation:
         from .paper_scale import write_paper_extrapolation
 
