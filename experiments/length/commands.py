@@ -208,7 +208,8 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
         half = (
             f"first position wrong on half the examples: {worst}" if worst is not None else "no position wrong on half"
         )
-        print(f"{task:<28} {pe:<5} {half}; positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}")
+        wrong_anywhere = f"positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}"
+        print(f"{task:<28} {pe:<5} seed {chosen[0].seed}: {half}; {wrong_anywhere}")
         if args.confusions:
             for band in confusions_by_band(run, lengths, from_start=args.from_start):
                 low, high = band["positions"]
