@@ -33,3 +33,6 @@ def test_zhou_rows_get_their_own_lists_and_no_huang_heading():
     assert "## Zhou et al.'s suite: Disagreements with the prediction" in report
     assert "- **mode_poor, APE**" in report and "Paper: ✗ (its numbers were not recovered)" in report
     assert "## Zhou et al.'s suite: No outcome" in report
+    # a model shallower than the task's program is flagged (v1 gave the hinted additions 3 layers, the programs 4-5)
+    assert "| L3H4W64lr0.001 (fewer layers than the program's 5) |" in report
+    assert "| L3H4W64lr0.001 |" in report.split("| parity_scratchpad | APE |")[1]  # its program has 3

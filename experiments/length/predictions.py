@@ -101,6 +101,12 @@ def _predict_rasp_l(task: str) -> Prediction:
     return Prediction(bool(verdict.ok), f"{name} {'is' if verdict.ok else 'is not'} in RASP-L{length}", paper)
 
 
+def program_layers(task: str) -> int | None:
+    """The layers of the task's bundled program (`rasp measure`): the depth a model needs to hold it as written."""
+    measure = _measure(task)
+    return None if measure is None else measure.layers
+
+
 @cache
 def _measure(task: str):
     import rasp

@@ -257,18 +257,28 @@ def _zhou_section(rows: list[Row]) -> list[str]:
         f"Observed against the RASP-L prediction: {sum(bool(r.agrees) for r in decided)}/{len(decided)} rows with a "
         "decided outcome. The paper gives ✓/✗ per task; its numbers were not recovered (docs/zhou_tasks.md).",
         "",
-        "| task | pe | input lengths | RASP-L program | paper | accuracy % | 95% CI at the deciding bin | seeds ok/failed "
-        "| outcome | agrees |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| task | pe | input lengths | RASP-L program | model | paper | accuracy % | 95% CI at the deciding bin | "
+        "seeds ok/failed | outcome | agrees |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {_bins_text(r.bins)} | {mark(r.prediction.ok)} "
-            f"{r.prediction.source} | {mark(r.prediction.paper)} | {_percent(r.accuracies)} | "
+            f"{r.prediction.source} | {_model_text(r)} | {mark(r.prediction.paper)} | {_percent(r.accuracies)} | "
             f"{_interval(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
             f"{mark(r.agrees)} |"
         )
     return [*lines, "", "![Zhou et al.'s suite by length](zhou_accuracy_by_length.png)"]
+
+
+def _model_text(r: Row) -> str:
+    """The trained model(s), flagged when shallower than the task's program: the conjecture speaks of a program the
+    model can hold, so a model with fewer layers tests less than the prediction assumes."""
+    from .predictions import program_layers
+
+    needed, layers = program_layers(r.task), [record.architecture["layers"] for record in r.records]
+    short = needed is not None and layers and min(layers) < needed
+    return ", ".join(r.models) + (f" (fewer layers than the program's {needed})" if short else "")
 
 
 def load_rows(out_dir: Path) -> tuple[list[Row], Protocol | None, list[RunRecord]]:
