@@ -178,7 +178,7 @@ ZHOU = PAPER.with_(
     steps=20_000, min_steps=20_000, warmup_steps=1000,
 )  # fmt: skip
 ZHOU_QUICK = QUICK.with_(name="zhou-quick", per_run="zhou", steps=4000, min_steps=4000, eval_examples=500)
-# zhou-quick v2: the same, four times the steps (per task, in zhou_profile.py) and one extension, not two (one
-# extension of a 16,000-step schedule already doubles a run)
+# zhou-quick v2 and v3: the same, four times the steps (its tasks and their lengths: zhou_profile.py) and one
+# extension, not two (one extension of a 16,000-step schedule already doubles a run)
 ZHOU_QUICK_LONG = ZHOU_QUICK.with_(name="zhou-quick-long", steps=16_000, min_steps=16_000, extensions=1)
 PROFILES = {p.name: p for p in (QUICK, PAPER, AUTHORS, QUICK_AUTHORS, ZHOU, ZHOU_QUICK, ZHOU_QUICK_LONG)}

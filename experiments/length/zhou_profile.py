@@ -10,7 +10,7 @@ which profile a run uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rasp.errors import RaspInputError
 
@@ -57,19 +57,13 @@ ZHOU_LENGTHS = {
         ),
         **dict.fromkeys(("zhou_parity", "parity_scratchpad"), ZhouLengths((1, 20), ((21, 30), (31, 40)), hint_pool=48)),
     },
-    # The rows zhou-quick v1 left without an outcome, on zhou-quick's lengths with four times its steps
-    # (experiments/length/protocols.json). v2: the copy tasks, on zhou-quick's model. v3: forward addition with index
-    # hints and without, on a model as deep as addition_hints.rasp (5 layers: `rasp measure`; v1's 3 were too few)
-    "zhou-quick-long": {
-        **dict.fromkeys(
-            ("zhou_copy_unique", "zhou_copy_repeat"),
-            ZhouLengths((1, 20), ((21, 30), (31, 40)), numbers=64, steps=16_000),
-        ),
-        **dict.fromkeys(
-            ("zhou_addition", "addition_hints"),
-            ZhouLengths((1, 10), ((11, 20), (21, 30)), hint_pool=32, steps=16_000, layers=5),
-        ),
-    },
+}
+# The rows zhou-quick v1 left without an outcome, on zhou-quick's lengths; the budget (four times the steps) is the
+# zhou-quick-long profile's (experiments/length/protocols.json). v2: the copy tasks, on zhou-quick's model. v3: forward
+# addition with index hints and without, on a model as deep as addition_hints.rasp (5 layers: `rasp measure`)
+ZHOU_LENGTHS["zhou-quick-long"] = {
+    **{task: ZHOU_LENGTHS["zhou-quick"][task] for task in ("zhou_copy_unique", "zhou_copy_repeat")},
+    **{task: replace(ZHOU_LENGTHS["zhou-quick"][task], layers=5) for task in ("zhou_addition", "addition_hints")},
 }
 # the hinted tasks and their ✗ partners need more depth than the quick model (the hinted programs have 3-5 layers)
 _DEEPER = ("zhou_addition", "addition_hints", "addition_hints_reversed", "zhou_parity", "parity_scratchpad")
