@@ -237,18 +237,21 @@ def test_rasp_version_and_a_report_that_prints_its_figures_not_its_tables(tmp_pa
     assert "Three figures" in printed and "| task |" not in printed and "report.csv" in printed
 
 
-def test_zhou_quick_long_gives_the_hinted_addition_a_model_deep_enough_for_its_program():
-    # v3's premise: the trained model has at least the layers and heads per layer of the ✓ program it is about, and
-    # the ✗ partner trains the same model (the contrast changes the hints only)
+def test_zhou_quick_long_gives_each_hinted_task_a_model_deep_enough_for_its_program():
+    # v3-v5's premise: the trained model has at least the layers and heads per layer of the ✓ program it is about,
+    # and forward addition's ✗ partner trains the same model as the hinted one (the contrast changes the hints only)
     from pathlib import Path
 
     import rasp
     from experiments.length.profiles import PROFILES
     from experiments.length.resolve import for_run
 
-    shape = rasp.measure(rasp.load(Path(__file__).resolve().parent.parent / "programs" / "addition_hints.rasp"))
+    programs = Path(__file__).resolve().parent.parent / "programs"
+    for task, depth in (("addition_hints", 5), ("addition_hints_reversed", 4), ("parity_scratchpad", 3)):
+        shape = rasp.measure(rasp.load(programs / f"{task}.rasp"))
+        model = for_run(PROFILES["zhou-quick-long"], task, "ape").architecture
+        assert model.layers >= shape.layers == depth and model.heads >= shape.max_heads_per_layer, task
     hinted, plain = (
         for_run(PROFILES["zhou-quick-long"], t, "ape").architecture for t in ("addition_hints", "zhou_addition")
     )
-    assert hinted.layers >= shape.layers == 5 and hinted.heads >= shape.max_heads_per_layer
     assert plain == hinted

@@ -60,10 +60,14 @@ ZHOU_LENGTHS = {
 }
 # The rows zhou-quick v1 left without an outcome, on zhou-quick's lengths; the budget (four times the steps) is the
 # zhou-quick-long profile's (experiments/length/protocols.json). v2: the copy tasks, on zhou-quick's model. v3: forward
-# addition with index hints and without, on a model as deep as addition_hints.rasp (5 layers: `rasp measure`)
+# addition with index hints and without, on a model as deep as addition_hints.rasp (5 layers: `rasp measure`). v4:
+# parity with the hinted scratchpad (3 layers, its program's depth and v1's model). v5: reversed addition with index
+# hints, on a model as deep as addition_hints_reversed.rasp (4 layers)
 ZHOU_LENGTHS["zhou-quick-long"] = {
     **{task: ZHOU_LENGTHS["zhou-quick"][task] for task in ("zhou_copy_unique", "zhou_copy_repeat")},
     **{task: replace(ZHOU_LENGTHS["zhou-quick"][task], layers=5) for task in ("zhou_addition", "addition_hints")},
+    "parity_scratchpad": replace(ZHOU_LENGTHS["zhou-quick"]["parity_scratchpad"], layers=3),
+    "addition_hints_reversed": replace(ZHOU_LENGTHS["zhou-quick"]["addition_hints_reversed"], layers=4),
 }
 # the hinted tasks and their ✗ partners need more depth than the quick model (the hinted programs have 3-5 layers)
 _DEEPER = ("zhou_addition", "addition_hints", "addition_hints_reversed", "zhou_parity", "parity_scratchpad")
