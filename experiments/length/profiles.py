@@ -181,4 +181,8 @@ ZHOU_QUICK = QUICK.with_(name="zhou-quick", per_run="zhou", steps=4000, min_step
 # zhou-quick v2 and v3: the same, four times the steps (its tasks and their lengths: zhou_profile.py) and one
 # extension, not two (one extension of a 16,000-step schedule already doubles a run)
 ZHOU_QUICK_LONG = ZHOU_QUICK.with_(name="zhou-quick-long", steps=16_000, min_steps=16_000, extensions=1)
-PROFILES = {p.name: p for p in (QUICK, PAPER, AUTHORS, QUICK_AUTHORS, ZHOU, ZHOU_QUICK, ZHOU_QUICK_LONG)}
+# zhou-quick v6: the same budget; its tasks' models are one layer deeper than zhou-quick's (zhou_profile.py)
+ZHOU_QUICK_LONG_DEEP = ZHOU_QUICK_LONG.with_(name="zhou-quick-long-deep")
+PROFILES = {
+    p.name: p for p in (QUICK, PAPER, AUTHORS, QUICK_AUTHORS, ZHOU, ZHOU_QUICK, ZHOU_QUICK_LONG, ZHOU_QUICK_LONG_DEEP)
+}

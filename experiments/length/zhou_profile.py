@@ -69,6 +69,11 @@ ZHOU_LENGTHS["zhou-quick-long"] = {
     "parity_scratchpad": replace(ZHOU_LENGTHS["zhou-quick"]["parity_scratchpad"], layers=3),
     "addition_hints_reversed": replace(ZHOU_LENGTHS["zhou-quick"]["addition_hints_reversed"], layers=4),
 }
+# v6: the copy tasks' NoPE rows on 3 layers, one more than the copy program's two attention layers: without
+# positional encodings the model must compute positions (the program's `indices`, and the shift it needs) first
+ZHOU_LENGTHS["zhou-quick-long-deep"] = {
+    task: replace(ZHOU_LENGTHS["zhou-quick"][task], layers=3) for task in ("zhou_copy_unique", "zhou_copy_repeat")
+}
 # the hinted tasks and their ✗ partners need more depth than the quick model (the hinted programs have 3-5 layers)
 _DEEPER = ("zhou_addition", "addition_hints", "addition_hints_reversed", "zhou_parity", "parity_scratchpad")
 
@@ -84,6 +89,8 @@ def resolve(profile: Profile, task: str) -> Profile:
     arch = profile.architecture
     if profile.name.startswith("zhou-quick") and task in _DEEPER:
         arch = Architecture(lengths.layers or 3, 4, arch.width, arch.lr, arch.mlp_ratio)
+    elif lengths.layers:
+        arch = replace(arch, layers=lengths.layers)
     return profile.with_(
         train_lengths=lengths.train,
         test_bins=(lengths.train, *lengths.bins),
