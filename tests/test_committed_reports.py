@@ -20,6 +20,7 @@ def test_a_committed_report_regenerates_byte_for_byte(directory, tmp_path, monke
     from experiments.length.report import write_report
 
     monkeypatch.setattr(plots, "plot_accuracy", lambda rows, path: None)
+    monkeypatch.setattr(plots, "plot_training", lambda records, converged_at, path: None)
     copy = tmp_path / directory.name
     shutil.copytree(directory, copy, ignore=shutil.ignore_patterns("report.md", "report.csv", "*.png"))
     write_report(copy)

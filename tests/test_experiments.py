@@ -197,6 +197,7 @@ def test_experiment_resumes_without_redoing_finished_jobs_and_reports(tmp_path):
     assert "(b) Observed against predicted**: 4/4" in report and f"{GENERALIZES * 100:.0f}%" in report
     assert (tmp_path / "report.csv").read_text().count("\n") == 5
     assert (tmp_path / "accuracy_by_length.png").stat().st_size > 1000
+    assert (tmp_path / "training_curves.png").stat().st_size > 1000 and "(training_curves.png)" in report
 
 
 def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):

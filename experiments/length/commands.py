@@ -119,8 +119,12 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def _wrote(out: Path) -> str:
-    """The report's files, as written (a run of one suite has one of the two plots)."""
-    plots = [out / name for name in ("accuracy_by_length.png", "zhou_accuracy_by_length.png") if (out / name).exists()]
+    """The report's files, as written (a run of one suite has one of the two accuracy plots)."""
+    plots = [
+        out / name
+        for name in ("accuracy_by_length.png", "zhou_accuracy_by_length.png", "training_curves.png")
+        if (out / name).exists()
+    ]
     return f"wrote {', '.join(str(p) for p in [out / 'report.md', out / 'report.csv', *plots])}"
 
 

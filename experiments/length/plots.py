@@ -1,9 +1,11 @@
-"""The report's plot: exact match against input length, per task and encoding, with 95% intervals."""
+"""The report's plots: exact match against input length, per task and encoding, with 95% intervals; and each run's
+training curve."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .records import RunRecord
 from .rows import PE_NAMES, Row
 
 
@@ -54,5 +56,51 @@ def plot_accuracy(rows: list[Row], path: Path) -> None:
     fig.supylabel("exact match %", fontsize=8)
     fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_training(records: list[RunRecord], converged_at: float, path: Path) -> None:
+    """Held-out exact match at the training lengths against step, one panel per task, a line per run: how a row
+    that has no outcome got there (a plateau, a late rise, a give-up), which the table's end figures cannot show."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(r.task for r in records))
+    columns = min(6, max(1, len(tasks)))
+    grid_rows = (len(tasks) + columns - 1) // columns
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(2.6 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
+    colours, styles = {"ape": "tab:blue", "nope": "tab:orange", "reg": "tab:purple"}, ("-", "--", ":", "-.")
+    for ax, task in zip(axes.flat, tasks):
+        for r in (r for r in records if r.task == task and r.history):
+            steps = [h["step"] for h in r.history]
+            held_out = [h["train_accuracy"] * 100 for h in r.history]
+            ax.plot(steps, held_out, styles[r.seed % len(styles)], color=colours.get(r.pe, "k"), lw=0.9,
+                    marker="o" if len(steps) == 1 else None, ms=3)  # fmt: skip
+        ax.axhline(converged_at * 100, color="0.85", lw=0.6, ls=":")
+        ax.set_title(task, fontsize=8)
+        ax.set_ylim(-5, 105)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.axis("off")
+    handles = [
+        *(
+            plt.Line2D([], [], color=c, label=PE_NAMES[p])
+            for p, c in colours.items()
+            if any(r.pe == p for r in records)
+        ),
+        *(
+            plt.Line2D([], [], color="k", ls=styles[k % len(styles)], label=f"seed {k}")
+            for k in sorted({r.seed for r in records})
+        ),
+    ]
+    bottom = 0.6 / fig.get_figheight()
+    fig.supxlabel("training step (dotted line: the convergence threshold)", fontsize=8, y=bottom * 0.6)
+    fig.supylabel("held-out exact match % (training lengths)", fontsize=8)
+    fig.tight_layout(rect=(0.015, bottom, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))  # fmt: skip
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -1,4 +1,4 @@
-"""Results → report.md, report.csv and accuracy_by_length.png: predicted against observed length generalization.
+"""Results → report.md, report.csv and plots (accuracy by length, training curves): predicted against observed length generalization.
 
 The report opens with the protocol the runs were made under (name, version, hash) and the three figures
 (experiments/length/figures.py), then gives one row per task × positional encoding (experiments/length/rows.py): the prediction
@@ -126,7 +126,9 @@ def write_markdown(
     if readings.exists():
         lines += ["", "## Readings", "", readings.read_text().strip()]
     if suite:
-        lines += ["", "![accuracy by length](accuracy_by_length.png)", ""]
+        lines += ["", "![accuracy by length](accuracy_by_length.png)"]
+    lines += ["", "Each run's held-out exact match at the training lengths, step by step:", "",
+              "![training curves](training_curves.png)", ""]  # fmt: skip
     path.write_text("\n".join(lines))
     return {
         "agreement": (len(judged) - len(disagreements)) / len(judged) if judged else float("nan"),
@@ -293,7 +295,7 @@ def load_rows(out_dir: Path) -> tuple[list[Row], Protocol | None, list[RunRecord
 
 
 def write_report(out_dir: Path, title: str | None = None) -> dict:
-    from .plots import plot_accuracy
+    from .plots import plot_accuracy, plot_training
     from .profiles import PROFILES
 
     rows, protocol, every_run = load_rows(out_dir)
@@ -315,4 +317,5 @@ def write_report(out_dir: Path, title: str | None = None) -> dict:
         plot_accuracy(suite, out_dir / "accuracy_by_length.png")
     if len(suite) < len(rows):
         plot_accuracy([r for r in rows if r not in suite], out_dir / "zhou_accuracy_by_length.png")
+    plot_training([record for r in rows for record in r.records], converged_at, out_dir / "training_curves.png")
     return summary
