@@ -98,7 +98,7 @@ def plot_training(records: list[RunRecord], converged_at: float, path: Path) -> 
     ]
     bottom = 0.6 / fig.get_figheight()
     fig.supxlabel("training step (dotted line: the convergence threshold)", fontsize=8, y=bottom * 0.6)
-    fig.supylabel("held-out exact match % (training lengths)", fontsize=8)
+    fig.supylabel("held-out EM % at training lengths", fontsize=8)
     fig.tight_layout(rect=(0.015, bottom, 1, 1))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, 0.0))  # fmt: skip
