@@ -37,3 +37,24 @@ def test_zhou_rows_get_their_own_lists_and_no_huang_heading():
     # a model shallower than the task's program is flagged (v1 gave the hinted additions 3 layers, the programs 4-5)
     assert "| L3H4W64lr0.001 (fewer layers than the program's 5) |" in report
     assert "| L3H4W64lr0.001 |" in report.split("| parity_scratchpad | APE |")[1]  # its program has 3
+
+
+def test_a_tally_takes_each_row_from_the_latest_version_that_ran_it(capsys):
+    from rasp_cli import main
+
+    assert main(["tally", str(RESULTS / "zhou-quick-v2"), str(RESULTS / "zhou-quick")]) == 0  # order: by version
+    table = capsys.readouterr().out
+    rows = {line.split(" | ")[0] + " " + line.split(" | ")[1]: line for line in table.splitlines() if line[:2] == "| "}
+    assert len(rows) == 22 + 1  # Zhou et al.'s 22 rows and the header
+    copy = rows["| zhou_copy_repeat APE"]  # no outcome in v1, decided by v2
+    assert "| v2 |" in copy and "| fails | ✓ | v1: no outcome |" in copy
+    assert "| v1 |" in rows["| mode APE"] and rows["| mode APE"].endswith("| generalizes | ✓ | – |")
+    assert "with an outcome: 11 (8 generalize, 3 fail); agree with the prediction: 8 of 11" in table
+
+
+def test_a_tally_refuses_directories_of_different_protocols(capsys):
+    from rasp_cli import main
+
+    assert main(["tally", str(RESULTS / "quick"), str(RESULTS / "zhou-quick")]) != 0
+    err = capsys.readouterr().err
+    assert "different protocols" in err and "Traceback" not in err

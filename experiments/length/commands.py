@@ -161,6 +161,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if summary["judged"] or summary["zhou"]["judged"] else 1  # 1: no row has an outcome
 
 
+def cmd_tally(args: argparse.Namespace) -> int:
+    from .tally import tally_markdown
+
+    text = tally_markdown([Path(d) for d in args.dirs])
+    print(text, end="")
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
+    return 0
+
+
 # long: row parsing, then one loop printing each probe the flags ask for
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
     from .probes import (
@@ -291,6 +302,13 @@ def register(sub) -> None:
         help="also judge each row at the extrapolation the paper measured it at (re-evaluates the checkpoints)",
     )
     r.set_defaults(handler=cmd_report)
+
+    t = sub.add_parser(
+        "tally", help="one table over several directories of one protocol: each row as its latest version decided it"
+    )
+    t.add_argument("dirs", nargs="+", help="experiment directories (their results.jsonl)")
+    t.add_argument("--out", help="also write the table to this file")
+    t.set_defaults(handler=cmd_tally)
 
     e = sub.add_parser("errors", help="where trained models go wrong: error rate by position on a test bin")
     e.add_argument("dir", help="an experiment directory (its checkpoints/ are read)")

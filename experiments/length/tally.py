@@ -1,0 +1,95 @@
+"""One table over several experiment directories: each row as the latest protocol version that ran it decided it.
+
+A later version of a protocol reruns only the rows an earlier one left without an outcome (its scope), so a suite's
+standing is spread over several directories. `rasp tally DIR...` puts it in one table, every row judged by the one
+rule all the directories' protocols share (it refuses directories judged by different rules), with what the earlier
+versions made of the row beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rasp.errors import RaspInputError
+
+from .report import _interval, _percent, load_rows
+from .rows import PE_NAMES, Row, mark
+
+
+@dataclass
+class TalliedRow:
+    row: Row  # as the latest version that ran it judged it
+    source: str  # that version (or directory, for runs made before protocols)
+    earlier: list[str]  # "v1: no outcome", ...
+    seeds: int  # the runs its protocol asks for (0: not known); a row with fewer is still running
+
+
+def tally(directories: list[Path]) -> tuple[list[TalliedRow], str]:
+    """The rows (in the order the earliest directory has them) and the rule they were all judged by. Directories are
+    ordered by protocol version where they have one (a later version supersedes an earlier one), else as given."""
+    loaded = []
+    for directory in directories:
+        rows, protocol, _ = load_rows(directory)
+        loaded.append((protocol.version if protocol else 0, directory, rows, protocol))
+    loaded.sort(key=lambda item: item[0])
+    names = {protocol.name for _, _, _, protocol in loaded if protocol}
+    if len(names) > 1:
+        raise RaspInputError(f"the directories hold runs of different protocols ({', '.join(sorted(names))})")
+    rules = {(rows[0].judgement.criterion, rows[0].judgement.deciding_bin) for _, _, rows, _ in loaded}
+    if len(rules) > 1:
+        raise RaspInputError(
+            "the tally judges every row by one rule, and these directories' protocols judge differently: "
+            + "; ".join(
+                f"{d}: criterion {rows[0].judgement.criterion}, bin {rows[0].judgement.deciding_bin}"
+                for _, d, rows, _ in loaded
+            )
+        )
+    tallied: dict[tuple[str, str], TalliedRow] = {}
+    for _, directory, rows, protocol in loaded:
+        source = f"v{protocol.version}" if protocol else directory.name
+        for row in rows:
+            key = (row.task, row.pe)
+            earlier = tallied.get(key)
+            history = [*earlier.earlier, f"{earlier.source}: {earlier.row.outcome}"] if earlier else []
+            tallied[key] = TalliedRow(row, source, history, protocol.seeds if protocol else 0)
+    criterion, deciding_bin = rules.pop()
+    rule = f"exact match at test bin {deciding_bin}, 95% Wilson interval against {criterion * 100:.0f}%"
+    return list(tallied.values()), rule
+
+
+def tally_markdown(directories: list[Path]) -> str:
+    rows, rule = tally(directories)
+    decided = [t for t in rows if t.row.agrees is not None]
+    agreeing = sum(bool(t.row.agrees) for t in decided)
+    running = [f"{t.row.task} {PE_NAMES.get(t.row.pe, t.row.pe)}" for t in rows if _runs(t) < t.seeds]
+    counts = {o: sum(t.row.outcome == o for t in rows) for o in ("generalizes", "fails", "undecided", "no outcome")}
+    lines = [
+        f"`rasp tally {' '.join(str(d) for d in directories)}`",
+        "",
+        f"{len(rows)} rows from {len(directories)} directories, each as the latest version that ran it decided it "
+        f"({rule}).",
+        "",
+        f"- with an outcome: {counts['generalizes'] + counts['fails']} ({counts['generalizes']} generalize, "
+        f"{counts['fails']} fail); agree with the prediction: {agreeing} of {len(decided)}",
+        f"- undecided: {counts['undecided']}; no outcome (no seed converged in distribution): {counts['no outcome']}",
+        *([f"- still running (fewer runs than the protocol's seeds): {', '.join(running)}"] if running else []),
+        "",
+        "| task | pe | prediction | paper | decided by | model | accuracy % by bin | 95% CI at the deciding bin | "
+        "seeds ok/failed | outcome | agrees | earlier |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for t in rows:
+        r = t.row
+        lines.append(
+            f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {mark(r.prediction.ok)} | {mark(r.prediction.paper)} | "
+            f"{t.source} | {', '.join(dict.fromkeys(r.models))} | {_percent(r.accuracies)} | "
+            f"{_interval(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed}"
+            f"{f' of {t.seeds}' if _runs(t) < t.seeds else ''} | {r.outcome} | "
+            f"{mark(r.agrees)} | {'; '.join(t.earlier) or '–'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _runs(t: TalliedRow) -> int:
+    return t.row.converged + t.row.failed
