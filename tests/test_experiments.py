@@ -212,7 +212,7 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     assert cmd_errors(args, profile=TINY) == 0
     printed = capsys.readouterr().out
     assert "aa_star" in printed and "L0H1 attention by query-key distance" in printed and "7-12:" in printed
-    assert "on the induction target:" in printed
+    assert "on the induction target:" in printed and "on its own token's earlier copies:" in printed
     assert "positions 7-14:" in printed and "commonest (target → answer)" in printed
     assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
     from experiments.length.probes import attention_by_distance, confusions_by_band, errors_by_position, run_from_record
@@ -451,9 +451,11 @@ def test_the_induction_target_is_the_key_after_the_query_tokens_latest_earlier_o
     # BOS a b c SEP a b c: the query at 5 (token a) would copy what followed a at 1, i.e. key 2; at 6 (b), key 3
     ids = torch.tensor([[0, 5, 6, 7, 1, 5, 6, 7]])
     scored = torch.tensor([[False, False, False, False, True, True, True, True]])
-    target, has_target = _induction_targets(ids, scored)
+    target, has_target, same_token = _induction_targets(ids, scored)
     assert has_target.tolist() == [[False, False, False, False, False, True, True, True]]  # SEP occurs nowhere before
     assert target[0, 5:].tolist() == [2, 3, 4]
+    assert same_token[0, 6].nonzero().flatten().tolist() == [2]  # a matching head's keys: b's earlier copy
     repeated = torch.tensor([[0, 5, 5, 1, 5]])  # the latest earlier occurrence counts: for the query at 4, key 2 + 1
-    target, has_target = _induction_targets(repeated, torch.ones_like(repeated, dtype=torch.bool))
+    target, has_target, same_token = _induction_targets(repeated, torch.ones_like(repeated, dtype=torch.bool))
     assert target[0, 4] == 3 and has_target[0].tolist() == [False, False, True, False, True]
+    assert same_token[0, 4].nonzero().flatten().tolist() == [1, 2]  # every earlier copy, BOS and itself left out

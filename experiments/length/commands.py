@@ -239,7 +239,8 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                 )
                 print(
                     f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}; "
-                    f"on the induction target: {head['induction']:.0%}"
+                    f"on the induction target: {head['induction']:.0%}; on its own token's earlier copies: "
+                    f"{head['same_token']:.0%}"
                 )
     path = out / "errors_by_position.png"
     plot_errors(curves, last_trained, path)

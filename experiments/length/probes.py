@@ -121,7 +121,8 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
     scored = batch.targets != IGNORE
     queries = scored.unsqueeze(1).unsqueeze(-1)  # batch × 1 × query × 1
     count = queries.sum()
-    target, has_target = _induction_targets(batch.ids, scored)
+    target, has_target, same_token = _induction_targets(batch.ids, scored)
+    has_same = same_token.any(-1) & scored  # batch × query
     heads = []
     for layer, pattern in enumerate(patterns):
         if pattern is None:
@@ -134,13 +135,17 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
                 shares[band] = {"share": share, "even": share_even / share if share > 0 else float("nan")}
             on_target = pattern[:, head].gather(-1, target.unsqueeze(-1)).squeeze(-1)  # batch × query
             induction = float(on_target[has_target].mean()) if has_target.any() else float("nan")
-            heads.append({"head": f"L{layer}H{head}", "bands": shares, "induction": induction})
+            # a matching head (select(tokens, tokens, ==)) attends to the earlier copies of the query's own token
+            on_same = (pattern[:, head] * same_token).sum(-1)
+            matching = float(on_same[has_same].mean()) if has_same.any() else float("nan")
+            heads.append({"head": f"L{layer}H{head}", "bands": shares, "induction": induction, "same_token": matching})
     return heads
 
 
-def _induction_targets(ids: torch.Tensor, scored: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _induction_targets(ids: torch.Tensor, scored: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per query: the key just after the latest earlier occurrence of the query's own token (BOS left out), where an
-    induction head looks (copying "the token that followed this one last time"); and which scored queries have one.
+    induction head looks (copying "the token that followed this one last time"); which scored queries have one; and
+    the mask of every earlier key holding the query's token (batch × query × key), where a matching head looks.
     A head that copies by position instead (attend n + 1 back) puts little weight there once n passes the trained
     distances, so the share tells a content-based copy from a positional one."""
     width = ids.shape[1]
@@ -149,7 +154,7 @@ def _induction_targets(ids: torch.Tensor, scored: torch.Tensor) -> tuple[torch.T
     match = (ids.unsqueeze(2) == ids.unsqueeze(1)) & earlier  # batch × query × key
     latest = torch.where(match, position, -1).max(-1).values  # batch × query (−1: none)
     has_target = (latest >= 1) & (latest + 1 <= position) & scored
-    return (latest + 1).clamp(0, width - 1), has_target
+    return (latest + 1).clamp(0, width - 1), has_target, match
 
 
 def plot_errors(curves: dict[str, list[float]], last_trained: dict[str, int], path: Path) -> None:
