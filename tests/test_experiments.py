@@ -2,6 +2,7 @@
 
 import json
 import random
+import time
 
 import pytest
 
@@ -145,6 +146,8 @@ def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
     run = Run(spec, tmp_path)
 
     def interrupt(r, *_):
+        if r.step == 6:
+            time.sleep(0.5)  # time spent before the interruption, which the resumed run's record must count
         if r.step == 12:
             raise KeyboardInterrupt  # after the checkpoint at step 6, before the one at 12
 
@@ -153,8 +156,10 @@ def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
         run.train()
     resumed = Run(spec, tmp_path)
     assert resumed.resume() and resumed.step == 6 and not resumed.finished
+    before = torch.load(run.checkpoint, weights_only=False)["seconds"]
+    assert before >= 0.5 and resumed.seconds_before == before
     record = resumed.execute()
-    assert record["resumed"] and record["steps"] == 12
+    assert record["resumed"] and record["steps"] == 12 and record["seconds"] > before
 
 
 def test_a_run_that_stopped_early_is_not_trained_on_when_resumed(tmp_path):

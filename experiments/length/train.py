@@ -97,6 +97,10 @@ class Run:
         self.step_limit = self.policy.steps
         self.history: list[dict] = []
         self.finished = False  # training is over (saved with the checkpoint, so a resumed run only evaluates)
+        # seconds spent on this run before this process took it up (saved with the checkpoint, so that a run
+        # resumed after an interruption reports its whole time, not only the part after the resume)
+        self.seconds_before = 0.0
+        self._taken_up = time.perf_counter()
         self.training = False  # inside `train` (or an ensemble's), with steps left
         self.before_eval = None  # called before each evaluation in training (see `after_step`)
 
@@ -222,6 +226,7 @@ class Run:
             "history": self.history,
             "finished": self.finished,
             "lengths": self._lengths(),
+            "seconds": self.seconds_before + time.perf_counter() - self._taken_up,
         }
         tmp = self.checkpoint.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -248,6 +253,8 @@ class Run:
         self.schedule.load_state_dict(state["schedule"])
         self.step, self.history = state["step"], state["history"]
         self.finished = state.get("finished", False)
+        self.seconds_before = state.get("seconds", 0.0)  # checkpoints written before it was kept: 0
+        self._taken_up = time.perf_counter()
         return True
 
     def _lengths(self) -> dict:
@@ -262,8 +269,8 @@ class Run:
         return self.result(resumed, started)
 
     def result(self, resumed: bool, started: float) -> dict:
-        """The run's record: its test bins evaluated now, its training as it went, and the seconds since `started`
-        (`time.perf_counter()` when its execution began)."""
+        """The run's record: its test bins evaluated now, its training as it went, and its seconds: those since
+        `started` (`time.perf_counter()` when its execution began) and those of earlier executions it resumed from."""
         bins = self.evaluate()
         last = self._last_accuracy()
         return {
@@ -284,6 +291,6 @@ class Run:
             "bins": bins,
             "history": self.history,
             "resumed": resumed,
-            "seconds": round(time.perf_counter() - started, 2),
+            "seconds": round(self.seconds_before + time.perf_counter() - started, 2),
             "device": self.device,
         }
