@@ -58,3 +58,13 @@ def test_a_tally_refuses_directories_of_different_protocols(capsys):
     assert main(["tally", str(RESULTS / "quick"), str(RESULTS / "zhou-quick")]) != 0
     err = capsys.readouterr().err
     assert "different protocols" in err and "Traceback" not in err
+
+
+def test_the_committed_tally_regenerates_byte_for_byte(monkeypatch):
+    from experiments.length.tally import tally_markdown
+
+    committed = (RESULTS / "zhou-quick-tally.md").read_text()
+    command = committed.splitlines()[0].strip("`").split()  # `rasp tally DIR ...`, as it was made
+    assert command[:2] == ["rasp", "tally"]
+    monkeypatch.chdir(RESULTS.parent.parent)
+    assert tally_markdown([Path(d) for d in command[2:]]) == committed
