@@ -1,4 +1,5 @@
-"""Results → report.md, report.csv and plots (accuracy by length, training curves): predicted against observed length generalization.
+"""Results → report.md, report.csv and plots (accuracy by length, training curves): predicted against observed
+length generalization.
 
 The report opens with the protocol the runs were made under (name, version, hash) and the three figures
 (experiments/length/figures.py), then gives one row per task × positional encoding (experiments/length/rows.py): the prediction
