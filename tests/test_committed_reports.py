@@ -68,3 +68,15 @@ def test_the_committed_tally_regenerates_byte_for_byte(monkeypatch):
     assert command[:2] == ["rasp", "tally"]
     monkeypatch.chdir(RESULTS.parent.parent)
     assert tally_markdown([Path(d) for d in command[2:]]) == committed
+
+
+def test_a_row_still_running_supersedes_nothing():
+    # v4's snapshot holds one NoPE run of three: the row stays as v1 left it and is named as still running
+    from experiments.length.tally import tally_markdown
+
+    table = tally_markdown([RESULTS / "zhou-quick", RESULTS / "zhou-quick-v4"])
+    nope = next(line for line in table.splitlines() if line.startswith("| parity_scratchpad | NoPE |"))
+    assert "| v1 |" in nope and "| no outcome |" in nope
+    assert (
+        "still running, so not counted (a row is judged on all its seeds): parity_scratchpad NoPE (v4: 1 of 3" in table
+    )

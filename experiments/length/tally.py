@@ -22,12 +22,13 @@ class TalliedRow:
     row: Row  # as the latest version that ran it judged it
     source: str  # that version (or directory, for runs made before protocols)
     earlier: list[str]  # "v1: no outcome", ...
-    seeds: int  # the runs its protocol asks for (0: not known); a row with fewer is still running
 
 
-def tally(directories: list[Path]) -> tuple[list[TalliedRow], str]:
-    """The rows (in the order the earliest directory has them) and the rule they were all judged by. Directories are
-    ordered by protocol version where they have one (a later version supersedes an earlier one), else as given."""
+def tally(directories: list[Path]) -> tuple[list[TalliedRow], list[str], str]:
+    """The rows (in the order the earliest directory has them), the rows a version is still running, and the rule
+    they were all judged by. Directories are ordered by protocol version where they have one (a later version
+    supersedes an earlier one), else as given. A row with fewer runs than its protocol's seeds supersedes nothing:
+    a row is judged on all its seeds or not at all."""
     loaded = []
     for directory in directories:
         rows, protocol, _ = load_rows(directory)
@@ -46,23 +47,27 @@ def tally(directories: list[Path]) -> tuple[list[TalliedRow], str]:
             )
         )
     tallied: dict[tuple[str, str], TalliedRow] = {}
+    running = []
     for _, directory, rows, protocol in loaded:
         source = f"v{protocol.version}" if protocol else directory.name
         for row in rows:
+            runs = row.converged + row.failed
+            if protocol and runs < protocol.seeds:
+                running.append(f"{row.task} {PE_NAMES.get(row.pe, row.pe)} ({source}: {runs} of {protocol.seeds} runs)")
+                continue
             key = (row.task, row.pe)
             earlier = tallied.get(key)
             history = [*earlier.earlier, f"{earlier.source}: {earlier.row.outcome}"] if earlier else []
-            tallied[key] = TalliedRow(row, source, history, protocol.seeds if protocol else 0)
+            tallied[key] = TalliedRow(row, source, history)
     criterion, deciding_bin = rules.pop()
     rule = f"exact match at test bin {deciding_bin}, 95% Wilson interval against {criterion * 100:.0f}%"
-    return list(tallied.values()), rule
+    return list(tallied.values()), running, rule
 
 
 def tally_markdown(directories: list[Path]) -> str:
-    rows, rule = tally(directories)
+    rows, running, rule = tally(directories)
     decided = [t for t in rows if t.row.agrees is not None]
     agreeing = sum(bool(t.row.agrees) for t in decided)
-    running = [f"{t.row.task} {PE_NAMES.get(t.row.pe, t.row.pe)}" for t in rows if _runs(t) < t.seeds]
     counts = {o: sum(t.row.outcome == o for t in rows) for o in ("generalizes", "fails", "undecided", "no outcome")}
     lines = [
         f"`rasp tally {' '.join(str(d) for d in directories)}`",
@@ -73,7 +78,11 @@ def tally_markdown(directories: list[Path]) -> str:
         f"- with an outcome: {counts['generalizes'] + counts['fails']} ({counts['generalizes']} generalize, "
         f"{counts['fails']} fail); agree with the prediction: {agreeing} of {len(decided)}",
         f"- undecided: {counts['undecided']}; no outcome (no seed converged in distribution): {counts['no outcome']}",
-        *([f"- still running (fewer runs than the protocol's seeds): {', '.join(running)}"] if running else []),
+        *(
+            [f"- still running, so not counted (a row is judged on all its seeds): {'; '.join(running)}"]
+            if running
+            else []
+        ),
         "",
         "| task | pe | prediction | paper | decided by | model | accuracy % by bin | 95% CI at the deciding bin | "
         "seeds ok/failed | outcome | agrees | earlier |",
@@ -84,12 +93,7 @@ def tally_markdown(directories: list[Path]) -> str:
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {mark(r.prediction.ok)} | {mark(r.prediction.paper)} | "
             f"{t.source} | {', '.join(dict.fromkeys(r.models))} | {_percent(r.accuracies)} | "
-            f"{_interval(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed}"
-            f"{f' of {t.seeds}' if _runs(t) < t.seeds else ''} | {r.outcome} | "
+            f"{_interval(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
             f"{mark(r.agrees)} | {'; '.join(t.earlier) or '–'} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def _runs(t: TalliedRow) -> int:
-    return t.row.converged + t.row.failed
