@@ -12,17 +12,10 @@ from .rows import PE_NAMES, Row
 def plot_accuracy(rows: list[Row], path: Path) -> None:
     """Accuracy against length bin, one panel per task, a line per encoding coloured by prediction, with each bin's
     95% interval as an error bar (a row is judged on the interval, so the reader sees what was judged)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     tasks = list(dict.fromkeys(r.task for r in rows))
-    columns = min(6, max(1, len(tasks)))
-    grid_rows = (len(tasks) + columns - 1) // columns
-    fig, axes = plt.subplots(grid_rows, columns, figsize=(2.6 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
+    plt, fig, axes = _task_panels(len(tasks))
     styles = {"ape": "-", "nope": "--", "reg": ":"}
-    for ax, task in zip(axes.flat, tasks):
+    for ax, task in zip(axes, tasks):
         for r in (r for r in rows if r.task == task):
             colour = "tab:green" if r.prediction.ok else "tab:red" if r.prediction.ok is not None else "tab:gray"
             centres = [(a + b) / 2 for a, b in r.bins]
@@ -43,37 +36,22 @@ def plot_accuracy(rows: list[Row], path: Path) -> None:
         if panel_bins:
             ax.axvline(next(r.bins[0][1] for r in rows if r.task == task and r.bins), color="0.8", lw=0.8)
             ax.set_xlim(min(low for low, _ in panel_bins), max(high for _, high in panel_bins))
-    for ax in list(axes.flat)[len(tasks) :]:
-        ax.axis("off")
     handles = [
         plt.Line2D([], [], color="tab:green", label="predicted ✓"),
         plt.Line2D([], [], color="tab:red", label="predicted ✗"),
         *(plt.Line2D([], [], color="k", ls=s, label=PE_NAMES[p]) for p, s in styles.items()),
         plt.Line2D([], [], color="k", marker="x", alpha=0.35, label="no seed converged in-distribution"),
     ]
-    bottom = 0.6 / fig.get_figheight()  # room (in figure fractions) for the x label and the legend below it
-    fig.supxlabel("input length (bin centre; grey line: longest training length)", fontsize=8, y=bottom * 0.6)
-    fig.supylabel("exact match %", fontsize=8)
-    fig.tight_layout(rect=(0, bottom, 1, 1))
-    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(plt, fig, handles, "input length (bin centre; grey line: longest training length)", "exact match %", path)
 
 
 def plot_training(records: list[RunRecord], converged_at: float, path: Path) -> None:
     """Held-out exact match at the training lengths against step, one panel per task, a line per run: how a row
     that has no outcome got there (a plateau, a late rise, a give-up), which the table's end figures cannot show."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     tasks = list(dict.fromkeys(r.task for r in records))
-    columns = min(6, max(1, len(tasks)))
-    grid_rows = (len(tasks) + columns - 1) // columns
-    fig, axes = plt.subplots(grid_rows, columns, figsize=(2.6 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
+    plt, fig, axes = _task_panels(len(tasks))
     colours, styles = {"ape": "tab:blue", "nope": "tab:orange", "reg": "tab:purple"}, ("-", "--", ":", "-.")
-    for ax, task in zip(axes.flat, tasks):
+    for ax, task in zip(axes, tasks):
         for r in (r for r in records if r.task == task and r.history):
             steps = [h["step"] for h in r.history]
             held_out = [h["train_accuracy"] * 100 for h in r.history]
@@ -83,8 +61,6 @@ def plot_training(records: list[RunRecord], converged_at: float, path: Path) -> 
         ax.set_title(task, fontsize=8)
         ax.set_ylim(-5, 105)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(tasks) :]:
-        ax.axis("off")
     handles = [
         *(
             plt.Line2D([], [], color=c, label=PE_NAMES[p])
@@ -96,11 +72,33 @@ def plot_training(records: list[RunRecord], converged_at: float, path: Path) -> 
             for k in sorted({r.seed for r in records})
         ),
     ]
-    bottom = 0.6 / fig.get_figheight()
-    fig.supxlabel("training step (dotted line: the convergence threshold)", fontsize=8, y=bottom * 0.6)
-    fig.supylabel("held-out EM % at training lengths", fontsize=8)
-    fig.tight_layout(rect=(0.015, bottom, 1, 1))
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 0.0))  # fmt: skip
+    _finish(
+        plt, fig, handles, "training step (dotted line: the convergence threshold)",
+        "held-out EM % at training lengths", path, columns=len(handles), left=0.015,
+    )  # fmt: skip
+
+
+def _task_panels(count: int):
+    """pyplot, a figure with one panel per task (six to a row, a shared y axis) and those panels; the unused ones off."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = min(6, max(1, count))
+    grid_rows = (count + columns - 1) // columns
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(2.6 * columns, 2.2 * grid_rows), squeeze=False, sharey=True)
+    for ax in list(axes.flat)[count:]:
+        ax.axis("off")
+    return plt, fig, list(axes.flat)[:count]
+
+
+def _finish(plt, fig, handles: list, xlabel: str, ylabel: str, path: Path, columns: int = 6, left: float = 0.0) -> None:
+    """The axis labels, the legend below the panels, and the PNG."""
+    bottom = 0.6 / fig.get_figheight()  # room (in figure fractions) for the x label and the legend below it
+    fig.supxlabel(xlabel, fontsize=8, y=bottom * 0.6)
+    fig.supylabel(ylabel, fontsize=8)
+    fig.tight_layout(rect=(left, bottom, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=columns, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.savefig(path, dpi=120)
     plt.close(fig)
