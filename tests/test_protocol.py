@@ -180,7 +180,7 @@ def test_a_version_with_a_scope_runs_only_its_tasks_and_the_cli_holds_to_them(tm
     path, entry = _registry(tmp_path, suite="zhou", profile="zhou-quick", selection="fixed", deciding_bin=1)
     whole = protocols.get_protocol("t", path=path)
     path.write_text(json.dumps({"protocols": {"t": [entry | {"scope": ["zhou_copy_repeat", "mode"]}]}}))
-    scoped = protocols.get_protocol("t", path=path)
+    scoped = protocols.get_protocol("t", 1, path=path)
     assert scoped.tasks() == ["mode", "zhou_copy_repeat"] and len(whole.tasks()) == 11  # the suite's order
     assert scoped.hash != whole.hash and "tasks zhou_copy_repeat, mode only" in scoped.describe()[0]
     path.write_text(json.dumps({"protocols": {"t": [entry | {"scope": ["parity"]}]}}))  # Huang et al.'s task
@@ -189,6 +189,25 @@ def test_a_version_with_a_scope_runs_only_its_tasks_and_the_cli_holds_to_them(tm
     # the registered zhou-quick v2 refuses a task outside its scope before anything runs
     assert main(["experiment", "mode", "--protocol", "zhou-quick:2", "--out", str(tmp_path / "x")]) == 1
     assert "runs zhou_copy_unique, zhou_copy_repeat; not mode" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_bare_name_whose_latest_version_runs_some_rows_refuses_and_lists_the_versions(tmp_path, capsys):
+    from rasp_cli import main
+
+    path, entry = _registry(tmp_path)
+    versions = [entry, entry | {"version": 2, "scope": ["majority"]}, entry | {"version": 3, "encodings": ["nope"]}]
+    for latest in (2, 3):
+        path.write_text(json.dumps({"protocols": {"t": versions[:latest]}}))
+        with pytest.raises(
+            RaspInputError, match=r"name the version you mean: t:1 \(the whole huang suite; ape, nope\)"
+        ):
+            protocols.get_protocol("t", path=path)
+        assert protocols.get_protocol("t", latest, path=path).version == latest
+    path.write_text(json.dumps({"protocols": {"t": [entry, entry | {"version": 2}]}}))
+    assert protocols.get_protocol("t", path=path).version == 2  # a whole-suite latest version: the bare name is it
+    assert main(["experiment", "--protocol", "zhou-quick", "--out", str(tmp_path / "x")]) == 1  # the registered one
+    assert "zhou-quick:6 (zhou_copy_unique, zhou_copy_repeat; nope)" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 

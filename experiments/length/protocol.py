@@ -71,6 +71,11 @@ class Protocol:
         suite = suite_tasks(self.suite)
         return [t for t in suite if t in self.scope] if self.scope else suite
 
+    def runs_what(self) -> str:
+        """A few words on the rows this version runs, for a listing of versions."""
+        tasks = ", ".join(self.scope) if self.scope else f"the whole {self.suite} suite"
+        return f"({tasks}; {', '.join(self.encodings)})"
+
     @property
     def label(self) -> str:
         return f"{self.name} v{self.version}"
@@ -159,7 +164,14 @@ def get_protocol(name: str, version: int | None = None, path: Path = PROTOCOLS_F
         raise RaspInputError(f"unknown protocol '{name}'; registered: {', '.join(protocols) or 'none'}")
     versions = protocols[name]
     if version is None:
-        return versions[-1]
+        latest = versions[-1]
+        if latest.scope or latest.encodings != versions[0].encodings:
+            # a bare name would silently run a few rows of the suite: make the reader choose
+            listed = "; ".join(f"{name}:{p.version} {p.runs_what()}" for p in versions)
+            raise RaspInputError(
+                f"protocol {name}'s latest version runs only some of its rows; name the version you mean: {listed}"
+            )
+        return latest
     for protocol in versions:
         if protocol.version == version:
             return protocol
