@@ -464,3 +464,33 @@ def test_the_induction_target_is_the_key_after_the_query_tokens_latest_earlier_o
     target, has_target, same_token = _induction_targets(repeated, torch.ones_like(repeated, dtype=torch.bool))
     assert target[0, 4] == 3 and has_target[0].tolist() == [False, False, True, False, True]
     assert same_token[0, 4].nonzero().flatten().tolist() == [1, 2]  # every earlier copy, BOS and itself left out
+
+
+def test_a_hinted_tasks_matching_share_is_split_between_hint_queries_and_the_rest(tmp_path):
+    from experiments.length.probes import attention_by_distance
+
+    profile = TINY.with_(train_lengths=(2, 3), test_bins=((2, 3), (4, 5)))
+    run = Run(RunSpec("addition_hints", "ape", 0, profile, TINY.architecture), tmp_path)  # untrained: any attention
+    heads = attention_by_distance(run, (4, 4), examples=8)
+    batch = run.batch(random.Random(0), (4, 4), 8, offsets=False)  # the probe's own inputs
+    with torch.no_grad():
+        _, patterns = run.model.eval()(batch.ids, positions=batch.positions, return_attention=True)
+    tokens = [[run.vocab.tokens[i] for i in row] for row in batch.ids.tolist()]
+    for h, head in enumerate(heads):  # one layer
+        pattern = patterns[0][:, h]
+        shares = {"hint": [], "other": []}  # per scored query with an earlier copy of its token: the share on those
+        uniform = {"hint": [], "other": []}
+        for b, row in enumerate(tokens):
+            for q in range(len(row)):
+                copies = [k for k in range(1, q) if row[k] == row[q]]
+                if batch.targets[b, q] != IGNORE and copies:
+                    part = "hint" if row[q].startswith("h") else "other"
+                    shares[part].append(float(pattern[b, q, copies].sum()))
+                    uniform[part].append(len(copies) / (q + 1))  # BOS and every key up to the query's own
+        assert shares["hint"] and shares["other"]  # a hinted answer alternates hints and digits
+        for got, parts in ((head["same_token"], shares), (head["same_token_uniform"], uniform)):
+            expected = {part: sum(v) / len(v) for part, v in parts.items()}
+            expected["all"] = sum(parts["hint"] + parts["other"]) / len(parts["hint"] + parts["other"])
+            assert got == pytest.approx(expected, abs=1e-5)
+    plain = Run(RunSpec("aa_star", "ape", 0, TINY, TINY.architecture), tmp_path)
+    assert all(set(h["same_token"]) == {"all"} for h in attention_by_distance(plain, (4, 4), examples=4))

@@ -240,12 +240,20 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                 print(
                     f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}; "
                     f"on the induction target: {head['induction']:.0%}; on its own token's earlier copies: "
-                    f"{head['same_token']:.0%}"
+                    f"{_matching_shares(head['same_token'], head['same_token_uniform'])}"
                 )
     path = out / "errors_by_position.png"
     plot_errors(curves, last_trained, path)
     print(f"wrote {path}")
     return 0
+
+
+def _matching_shares(shares: dict[str, float], uniform: dict[str, float]) -> str:
+    """The share and its uniform baseline, and with index hints each kind of query apart: a share means something only beside what
+    attention spread evenly over the same keys would give (a digit has many earlier copies, a hint two)."""
+    parts = {"all": "", "hint": "at hint queries ", "other": "at the others "}
+    said = [f"{name}{shares[part]:.0%} (uniform {uniform[part]:.0%})" for part, name in parts.items() if part in shares]
+    return said[0] + (f"; {', '.join(said[1:])}" if len(said) > 1 else "")
 
 
 # long: one add_argument per flag of three commands, nothing else

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from programs.zhou import HINT_POOL
+
 from ..training.data import IGNORE, max_sequence_length
 from .profiles import PROFILES, Architecture, Profile
 from .records import RunRecord
@@ -123,6 +125,10 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
     count = queries.sum()
     target, has_target, same_token = _induction_targets(batch.ids, scored)
     has_same = same_token.any(-1) & scored  # batch × query
+    query_parts = _query_parts(run, batch.ids)
+    # what a head attending uniformly (BOS and every earlier key, itself included) would put on the copies
+    uniform_on_same = same_token.sum(-1) / (torch.arange(width) + 1)
+    uniform = {part: _mean(uniform_on_same, has_same & where) for part, where in query_parts.items()}
     heads = []
     for layer, pattern in enumerate(patterns):
         if pattern is None:
@@ -137,9 +143,34 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
             induction = float(on_target[has_target].mean()) if has_target.any() else float("nan")
             # a matching head (select(tokens, tokens, ==)) attends to the earlier copies of the query's own token
             on_same = (pattern[:, head] * same_token).sum(-1)
-            matching = float(on_same[has_same].mean()) if has_same.any() else float("nan")
-            heads.append({"head": f"L{layer}H{head}", "bands": shares, "induction": induction, "same_token": matching})
+            matching = {part: _mean(on_same, has_same & where) for part, where in query_parts.items()}
+            heads.append(
+                {
+                    "head": f"L{layer}H{head}",
+                    "bands": shares,
+                    "induction": induction,
+                    "same_token": matching,
+                    "same_token_uniform": uniform,
+                }
+            )
     return heads
+
+
+def _mean(values: torch.Tensor, where: torch.Tensor) -> float:
+    return float(values[where].mean()) if where.any() else float("nan")
+
+
+def _query_parts(run: Run, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The scored queries to average a matching head's share over: all of them, and for a task with index hints
+    those whose token is a hint apart from the rest. Only at a hint query does the hinted program look up earlier
+    copies of the query's token (the operand digits under the same hint); the digits of the answer, half its
+    queries, have no such lookup, so the pooled share understates a hint lookup by about half."""
+    hints = [run.vocab.index[t] for t in HINT_POOL if t in run.vocab.index]
+    parts = {"all": torch.ones_like(ids, dtype=torch.bool)}
+    if hints:
+        at_hint = torch.isin(ids, torch.tensor(hints))
+        parts |= {"hint": at_hint, "other": ~at_hint}
+    return parts
 
 
 def _induction_targets(ids: torch.Tensor, scored: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
