@@ -52,6 +52,15 @@ def test_a_tally_takes_each_row_from_the_latest_version_that_ran_it(capsys):
     assert "with an outcome: 11 (8 generalize, 3 fail); agree with the prediction: 8 of 11" in table
 
 
+def test_a_tally_written_to_a_file_draws_its_figure_beside_it(tmp_path, capsys):
+    from rasp_cli import main
+
+    out = tmp_path / "tally.md"
+    assert main(["tally", str(RESULTS / "zhou-quick"), str(RESULTS / "zhou-quick-v2"), "--out", str(out)]) == 0
+    assert out.read_text() == capsys.readouterr().out.split(f"wrote {out}")[0]  # the table as printed
+    assert out.with_suffix(".png").stat().st_size > 10_000  # a line per row (22)
+
+
 def test_a_tally_refuses_directories_of_different_protocols(capsys):
     from rasp_cli import main
 

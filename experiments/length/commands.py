@@ -162,13 +162,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_tally(args: argparse.Namespace) -> int:
-    from .tally import tally_markdown
+    from .plots import plot_tally
+    from .tally import tally, tally_markdown
 
-    text = tally_markdown([Path(d) for d in args.dirs])
+    directories = [Path(d) for d in args.dirs]
+    text = tally_markdown(directories)
     print(text, end="")
     if args.out:
-        Path(args.out).write_text(text)
-        print(f"wrote {args.out}")
+        out = Path(args.out)
+        out.write_text(text)
+        rows, _, _ = tally(directories)
+        plot_tally([t.row for t in rows], [t.source for t in rows], out.with_suffix(".png"))
+        print(f"wrote {out} and {out.with_suffix('.png')}")
     return 0
 
 
@@ -316,7 +321,7 @@ def register(sub) -> None:
         "tally", help="one table over several directories of one protocol: each row as its latest version decided it"
     )
     t.add_argument("dirs", nargs="+", help="experiment directories (their results.jsonl)")
-    t.add_argument("--out", help="also write the table to this file")
+    t.add_argument("--out", help="also write the table to this file (and its figure beside it, as .png)")
     t.set_defaults(handler=cmd_tally)
 
     e = sub.add_parser("errors", help="where trained models go wrong: error rate by position on a test bin")

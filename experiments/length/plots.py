@@ -1,5 +1,5 @@
-"""The report's plots: exact match against input length, per task and encoding, with 95% intervals; and each run's
-training curve."""
+"""The report's plots: exact match against input length, per task and encoding, with 95% intervals; each run's
+training curve; and the tally's one line per row."""
 
 from __future__ import annotations
 
@@ -76,6 +76,44 @@ def plot_training(records: list[RunRecord], converged_at: float, path: Path) -> 
         plt, fig, handles, "training step (dotted line: the convergence threshold)",
         "held-out EM % at training lengths", path, columns=len(handles), left=0.015,
     )  # fmt: skip
+
+
+def plot_tally(rows: list[Row], sources: list[str], path: Path) -> None:
+    """One line per row: exact match at the deciding bin with its 95% interval against the criterion, coloured by
+    the prediction, filled where the outcome agrees with it (a square where undecided), and the version that decided
+    it: a suite's standing
+    at a glance, read as the rule reads it (an interval wholly on one side of the line)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.24 * len(rows)))
+    for y, (r, source) in enumerate(zip(rows, sources)):
+        colour = "tab:green" if r.prediction.ok else "tab:red" if r.prediction.ok is not None else "tab:gray"
+        label = f"{r.outcome} ({source})"
+        if r.intervals:
+            low, high = r.intervals[r.deciding]
+            ax.plot([low * 100, high * 100], [y, y], color=colour, lw=2)
+            ax.plot(r.accuracies[r.deciding] * 100, y, "o" if r.agrees is not None else "s", ms=5, color=colour,
+                    markerfacecolor=colour if r.agrees else "white")  # fmt: skip
+        ax.text(103, y, label, va="center", fontsize=7, color="0.3")
+    ax.axvline(rows[0].judgement.criterion * 100, color="0.6", lw=0.8, ls=":")
+    ax.set_yticks(range(len(rows)), [f"{r.task} {PE_NAMES.get(r.pe, r.pe)}" for r in rows], fontsize=7)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(-2, 102)
+    ax.tick_params(axis="x", labelsize=7)
+    handles = [
+        plt.Line2D([], [], color="tab:green", marker="o", label="predicted ✓"),
+        plt.Line2D([], [], color="tab:red", marker="o", label="predicted ✗"),
+        plt.Line2D([], [], color="k", marker="o", ls="", markerfacecolor="white", label="disagrees"),
+        plt.Line2D([], [], color="k", marker="s", ls="", markerfacecolor="white", label="undecided"),
+    ]
+    ax.legend(handles=handles, fontsize=7, loc="lower left", bbox_to_anchor=(0, 1), ncol=4, frameon=False)
+    ax.set_xlabel("exact match % at the deciding bin (dotted line: the criterion; no line: no outcome)", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _task_panels(count: int):
