@@ -98,6 +98,9 @@ class Attention(nn.Module):
         self.W_O = nn.Parameter(torch.randn(n_heads, d_head, d_model) * 0.02)
         self.b_O = nn.Parameter(torch.zeros(d_model)) if bias else None
         self.rel_bias = nn.Parameter(torch.zeros(n_heads, rel_window)) if rel_window else None
+        # A probe's intervention, not part of the architecture: when set, a causal query sees only keys at most this
+        # far back (and BOS), e.g. the distances a model met in training (experiments/length/probes.py).
+        self.reach: int | None = None
 
     def forward(self, x: torch.Tensor, cache: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """`cache` (generation): keys and values of the positions before x's, extended in place with x's."""
@@ -114,6 +117,9 @@ class Attention(nn.Module):
         if self.causal:
             t, s = q.shape[2], k.shape[2]  # query i is position s - t + i: it sees keys up to there
             mask = torch.ones(t, s, dtype=torch.bool, device=x.device).tril(diagonal=s - t)
+            if self.reach is not None:
+                mask = mask.triu(diagonal=s - t - self.reach)
+                mask[:, 0] = True  # BOS stays in reach: the place a head with nothing to attend to rests
             scores = scores.masked_fill(~mask, float("-inf"))
         pattern = scores.softmax(dim=-1)  # batch × heads × query × key
         z = torch.einsum("bhts,bhse->bhte", pattern, v)

@@ -212,12 +212,24 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
 
     run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
     args = argparse.Namespace(
-        dir=str(tmp_path), rows=["aa_star:ape"], heads=True, confusions=True, from_start=False, bin=-1
+        dir=str(tmp_path),
+        rows=["aa_star:ape"],
+        heads=True,
+        confusions=True,
+        from_start=False,
+        bin=-1,
+        maps=True,
+        reach=True,
     )
     assert cmd_errors(args, profile=TINY) == 0
     printed = capsys.readouterr().out
     assert "aa_star" in printed and "L0H1 attention by query-key distance" in printed and "7-12:" in printed
     assert "on the induction target:" in printed and "on its own token's earlier copies:" in printed
+    around = "around the token's latest earlier copy (0: the copy, +1: the induction target) up to position 6: -2:"
+    assert around in printed and "; past it: -2:" in printed  # a^12 on 6 trained positions
+    assert "queries with an earlier copy of their token (lookup queries) answered wrong: " in printed
+    assert (tmp_path / "attention_aa_star_ape_s0_bin1.png").stat().st_size > 1000  # --maps
+    assert "as trained; with attention held to query-key distances up to 6 (BOS in reach): every layer" in printed
     assert "positions 7-14:" in printed and "commonest (target → answer)" in printed
     assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
     from experiments.length.probes import attention_by_distance, confusions_by_band, errors_by_position, run_from_record
@@ -248,12 +260,26 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
         with pytest.raises(RaspInputError):
             cmd_errors(
                 argparse.Namespace(
-                    dir=str(tmp_path), rows=bad, heads=False, confusions=False, from_start=False, bin=-1
+                    dir=str(tmp_path),
+                    rows=bad,
+                    heads=False,
+                    confusions=False,
+                    from_start=False,
+                    bin=-1,
+                    maps=False,
+                    reach=False,
                 ),
                 profile=TINY,
             )
     quiet = argparse.Namespace(
-        dir=str(tmp_path), rows=["aa_star:ape:0"], heads=False, confusions=False, from_start=False, bin=-1
+        dir=str(tmp_path),
+        rows=["aa_star:ape:0"],
+        heads=False,
+        confusions=False,
+        from_start=False,
+        bin=-1,
+        maps=False,
+        reach=False,
     )
     assert cmd_errors(quiet, profile=TINY) == 0
 
@@ -466,8 +492,25 @@ def test_the_induction_target_is_the_key_after_the_query_tokens_latest_earlier_o
     assert same_token[0, 4].nonzero().flatten().tolist() == [1, 2]  # every earlier copy, BOS and itself left out
 
 
+def test_attention_around_a_copy_is_read_at_offsets_from_the_latest_earlier_copy():
+    import torch
+
+    from experiments.length.probes import AROUND_COPY, _around_copy, _induction_targets
+
+    ids = torch.tensor([[0, 5, 6, 7, 5, 6]])  # the queries at 4 and 5 have earlier copies at 1 and 2
+    target, has_target, _ = _induction_targets(ids, torch.ones_like(ids, dtype=torch.bool))
+    pattern = torch.zeros(1, 6, 6)
+    for q in range(6):
+        pattern[0, q, max(q - 2, 0)] = 1.0  # every query attends two back: one past its copy, for 4 and 5
+    shares = dict(zip(AROUND_COPY, _around_copy(pattern, target)))
+    assert [float(shares[o][0, 4]) for o in AROUND_COPY] == [0, 0, 0, 1, 0, 0]  # +1: the induction target
+    assert float(shares[1][0, 5]) == 1 and has_target[0].tolist()[4:] == [True, True]
+    assert float(shares[3][0, 4]) == 0  # the copy + 3 is the query's own position + 0: valid, and not attended
+    assert float(shares[-2][0, 4]) == 0  # key -1: not a key at all
+
+
 def test_a_hinted_tasks_matching_share_is_split_between_hint_queries_and_the_rest(tmp_path):
-    from experiments.length.probes import attention_by_distance
+    from experiments.length.probes import attention_by_distance, lookup_errors
 
     profile = TINY.with_(train_lengths=(2, 3), test_bins=((2, 3), (4, 5)))
     run = Run(RunSpec("addition_hints", "ape", 0, profile, TINY.architecture), tmp_path)  # untrained: any attention
@@ -492,5 +535,32 @@ def test_a_hinted_tasks_matching_share_is_split_between_hint_queries_and_the_res
             expected = {part: sum(v) / len(v) for part, v in parts.items()}
             expected["all"] = sum(parts["hint"] + parts["other"]) / len(parts["hint"] + parts["other"])
             assert got == pytest.approx(expected, abs=1e-5)
+    assert all(len(head["around_copy"]["within"]) == 6 for head in heads)  # the hint queries', offsets -2..+3
+    counts = lookup_errors(run, (4, 4), examples=8)  # the same inputs: the hint queries with an earlier copy
+    assert counts["all"][1] == len(shares["hint"]) == counts["within"][1] + counts["beyond"][1]
+    assert counts["all"][0] == counts["within"][0] + counts["beyond"][0] <= counts["all"][1]
     plain = Run(RunSpec("aa_star", "ape", 0, TINY, TINY.architecture), tmp_path)
     assert all(set(h["same_token"]) == {"all"} for h in attention_by_distance(plain, (4, 4), examples=4))
+
+
+def test_holding_attention_to_a_reach_masks_the_keys_further_back_but_bos(tmp_path):
+    import torch
+
+    from experiments.length.probes import within_reach
+
+    run = Run(RunSpec("aa_star", "ape", 0, TINY, TINY.architecture), tmp_path)  # untrained: attention everywhere
+    ids = torch.zeros(1, 10, dtype=torch.long)
+    attention = run.model.blocks[0].attn
+    with torch.no_grad():
+        _, (free,) = run.model(ids, return_attention=True)
+        attention.reach = 3
+        _, (held,) = run.model(ids, return_attention=True)
+        attention.reach = None
+    distance = torch.arange(10).unsqueeze(1) - torch.arange(10).unsqueeze(0)
+    beyond = (distance > 3) & (torch.arange(10) > 0)  # BOS (key 0) stays in reach
+    assert float(free[0][:, beyond].min()) > 0 and float(held[0][:, beyond].abs().max()) == 0
+    assert float(held[0][:, :, 0].min()) > 0 and torch.allclose(held[0].sum(-1), torch.ones(2, 10))
+    # within_reach sets and clears it: as trained on inputs no longer than training's, no reach changes anything
+    rates = within_reach(run, (1, 6), examples=16)
+    assert set(rates) == {"as trained", "every layer", "layer 0 only"} and len(set(rates.values())) == 1
+    assert attention.reach is None

@@ -181,11 +181,16 @@ def cmd_tally(args: argparse.Namespace) -> int:
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
     from .probes import (
         attention_by_distance,
+        attention_maps,
         confusions_by_band,
         errors_by_position,
+        has_hints,
         last_trained_position,
+        lookup_errors,
+        plot_attention_maps,
         plot_errors,
         run_from_record,
+        within_reach,
     )
     from .report import PE_NAMES, load_rows
 
@@ -238,27 +243,76 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                     f"    positions {low}-{high}: {band['wrong']} of {band['scored']} wrong; commonest (target → answer): {common}"
                 )
         if args.heads:
+            print(f"    {_lookups_wrong(lookup_errors(run, lengths), has_hints(run), last_trained[name])}")
             for head in attention_by_distance(run, lengths):
                 shares = "; ".join(
                     f"{band}: {b['share']:4.0%} ({b['even']:4.0%} even)" for band, b in head["bands"].items()
                 )
                 print(
                     f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}; "
-                    f"on the induction target: {head['induction']:.0%}; on its own token's earlier copies: "
-                    f"{_matching_shares(head['same_token'], head['same_token_uniform'])}"
+                    f"on the induction target: {_by_query(head['induction'])}; on its own token's earlier copies: "
+                    f"{_by_query(head['same_token'], head['same_token_uniform'])}; "
+                    f"{'at hint queries, ' if 'hint' in head['same_token'] else ''}"
+                    f"{_around_copy(head['around_copy'], last_trained[name])}"
                 )
+        if args.reach:
+            limited = within_reach(run, lengths)
+            shown = ", ".join(f"{name} {rate:.1%}" for name, rate in limited.items() if name != "as trained")
+            print(
+                f"    exact match {limited['as trained']:.1%} as trained; with attention held to query-key distances "
+                f"up to {last_trained[name]} (BOS in reach): {shown}"
+            )
+        if args.maps:
+            maps = attention_maps(run, lengths[1])
+            path = out / f"attention_{task}_{pe}_s{chosen[0].seed}_bin{args.bin % len(bins)}.png"
+            wrong = int(maps["wrong"].sum())
+            plot_attention_maps(
+                maps, f"{name}: one example of input length {lengths[1]}, {wrong} positions wrong", path
+            )
+            print(f"    wrote {path}")
     path = out / "errors_by_position.png"
     plot_errors(curves, last_trained, path)
     print(f"wrote {path}")
     return 0
 
 
-def _matching_shares(shares: dict[str, float], uniform: dict[str, float]) -> str:
-    """The share and its uniform baseline, and with index hints each kind of query apart: a share means something only beside what
-    attention spread evenly over the same keys would give (a digit has many earlier copies, a hint two)."""
-    parts = {"all": "", "hint": "at hint queries ", "other": "at the others "}
-    said = [f"{name}{shares[part]:.0%} (uniform {uniform[part]:.0%})" for part, name in parts.items() if part in shares]
+def _by_query(shares: dict[str, float], uniform: dict[str, float] | None = None) -> str:
+    """A head's share over all scored queries, and with index hints at hint queries and the others apart; with the
+    share uniform attention over the same keys would give beside each (a digit has many earlier copies, a hint two),
+    where it is known."""
+    names = {"all": "", "hint": "at hint queries ", "other": "at the others "}
+    said = [
+        f"{name}{shares[part]:.0%}" + (f" (uniform {uniform[part]:.0%})" if uniform else "")
+        for part, name in names.items()
+        if part in shares
+    ]
     return said[0] + (f"; {', '.join(said[1:])}" if len(said) > 1 else "")
+
+
+def _around_copy(shares: dict[str, list[float]], last_trained: int) -> str:
+    """The attention around the latest earlier copy of the query's token, at the lookup queries (a hinted task's
+    hint queries, else every query with an earlier copy); those up to the last trained position apart from those past
+    it, where there are any."""
+    from .probes import AROUND_COPY
+
+    def offsets(values: list[float]) -> str:
+        return " ".join(f"{o:+d}:{v:.0%}" for o, v in zip(AROUND_COPY, values))
+
+    said = "around the token's latest earlier copy (0: the copy, +1: the induction target)"
+    if shares["beyond"][0] != shares["beyond"][0]:  # NaN: no lookup query lies past the trained positions
+        return f"{said} {offsets(shares['all'])}"
+    return f"{said} up to position {last_trained}: {offsets(shares['within'])}; past it: {offsets(shares['beyond'])}"
+
+
+def _lookups_wrong(counts: dict[str, tuple[int, int]], hinted: bool, last_trained: int) -> str:
+    """One line on the lookup queries' errors, up to the last trained position and past it."""
+
+    def rate(reach: str) -> str:
+        wrong, total = counts[reach]
+        return f"{wrong / total:.0%} of {total}" if total else "none there"
+
+    queries = "hint queries" if hinted else "queries with an earlier copy of their token (lookup queries)"
+    return f"{queries} answered wrong: {rate('within')} up to position {last_trained}, {rate('beyond')} past it"
 
 
 # long: one add_argument per flag of three commands, nothing else
@@ -335,6 +389,16 @@ def register(sub) -> None:
         "--heads",
         action="store_true",
         help="per head: attention by query-key distance (trained, up to 2x, beyond) and its share at even distances",
+    )
+    e.add_argument(
+        "--reach",
+        action="store_true",
+        help="exact match again with attention held to the trained query-key distances (every layer, each alone)",
+    )
+    e.add_argument(
+        "--maps",
+        action="store_true",
+        help="draw every head's attention on one example of the bin's longest input, induction targets marked",
     )
     e.add_argument(
         "--confusions",

@@ -52,11 +52,43 @@ def last_trained_position(run: Run) -> int:
 
 
 @torch.no_grad()
+def within_reach(run: Run, lengths: tuple[int, int], examples: int = 300, seed: int = 0) -> dict[str, float]:
+    """Exact match on inputs of `lengths` as the model is, and with its attention held to the query–key distances
+    training examples contain (BOS always in reach): in every layer, and in each layer alone. An intervention, not
+    an observation: if a row that fails beyond the training lengths recovers when its attention cannot reach
+    further back than in training, the new distances are what breaks it, and the layer whose limit alone recovers
+    it is where."""
+    from ..training.steps import exact_match
+
+    batch = _probe_batch(run, lengths, examples, seed)
+    attentions = [block.attn for block in run.model.blocks if block.attn is not None]
+    reach = last_trained_position(run)
+    settings = {"as trained": [], "every layer": attentions}
+    settings |= {f"layer {i} only": [a] for i, a in enumerate(attentions)}
+    out = {}
+    for name, limited in settings.items():
+        for attention in limited:
+            attention.reach = reach
+        try:
+            logits = run.model.eval()(batch.ids, positions=batch.positions)
+            out[name] = float(exact_match(logits, batch.targets).float().mean())
+        finally:
+            for attention in limited:
+                attention.reach = None
+    return out
+
+
+def _probe_batch(run: Run, lengths: tuple[int, int], examples: int, seed: int):
+    """The inputs every probe reads: `examples` of `lengths`, at offset 0 (as the evaluation reads them), drawn from
+    `seed`, so that probes with the same arguments read the same inputs."""
+    return run.batch(random.Random(seed), lengths, examples, offsets=False)
+
+
+@torch.no_grad()
 def errors_by_position(run: Run, lengths: tuple[int, int], examples: int = 300, seed: int = 0) -> list[float]:
     """Per sequence position: the share of the examples (inputs of `lengths`, offset 0) whose prediction there is
     wrong, among those with a scored target there."""
-    rng = random.Random(seed)
-    batch = run.batch(rng, lengths, examples, offsets=False)
+    batch = _probe_batch(run, lengths, examples, seed)
     predicted = run.model.eval()(batch.ids, positions=batch.positions).argmax(-1)
     scored = batch.targets != IGNORE
     wrong = (predicted != batch.targets) & scored
@@ -77,8 +109,7 @@ def confusions_by_band(
     wrong, and the commonest (target → predicted) token pairs among the wrong ones, on the same inputs as
     `errors_by_position`. Says *what* a model answers where it goes wrong (Dyck: "only an opening bracket may
     follow" where one may also close, i.e. depth 1 read as depth 0). `from_start`: bands from position 1 instead."""
-    rng = random.Random(seed)
-    batch = run.batch(rng, lengths, examples, offsets=False)
+    batch = _probe_batch(run, lengths, examples, seed)
     predicted = run.model.eval()(batch.ids, positions=batch.positions).argmax(-1)
     tokens = run.vocab.tokens
     start = 1 if from_start else last_trained_position(run) + 1
@@ -109,7 +140,7 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
     part of each at an even distance. APE trains position pairs only up to T: a pattern learned there (a parity
     head attends at odd distances only) need not hold beyond it."""
     trained = last_trained_position(run)
-    batch = run.batch(random.Random(seed), lengths, examples, offsets=False)
+    batch = _probe_batch(run, lengths, examples, seed)
     _, patterns = run.model.eval()(batch.ids, positions=batch.positions, return_attention=True)
     width = batch.ids.shape[1]
     distance = torch.arange(width).unsqueeze(1) - torch.arange(width).unsqueeze(0)  # query − key
@@ -129,6 +160,7 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
     # what a head attending uniformly (BOS and every earlier key, itself included) would put on the copies
     uniform_on_same = same_token.sum(-1) / (torch.arange(width) + 1)
     uniform = {part: _mean(uniform_on_same, has_same & where) for part, where in query_parts.items()}
+    lookups = _lookup_queries(run, batch.ids, has_target, trained)
     heads = []
     for layer, pattern in enumerate(patterns):
         if pattern is None:
@@ -140,7 +172,9 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
                 share, share_even = (float((weights * m).sum() / count) for m in (mask, mask & even))
                 shares[band] = {"share": share, "even": share_even / share if share > 0 else float("nan")}
             on_target = pattern[:, head].gather(-1, target.unsqueeze(-1)).squeeze(-1)  # batch × query
-            induction = float(on_target[has_target].mean()) if has_target.any() else float("nan")
+            induction = {part: _mean(on_target, has_target & where) for part, where in query_parts.items()}
+            offsets = _around_copy(pattern[:, head], target)
+            around = {reach: [_mean(on_offset, where) for on_offset in offsets] for reach, where in lookups.items()}
             # a matching head (select(tokens, tokens, ==)) attends to the earlier copies of the query's own token
             on_same = (pattern[:, head] * same_token).sum(-1)
             matching = {part: _mean(on_same, has_same & where) for part, where in query_parts.items()}
@@ -149,6 +183,8 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
                     "head": f"L{layer}H{head}",
                     "bands": shares,
                     "induction": induction,
+                    # on keys at AROUND_COPY from the latest earlier copy of the query's token, at the lookup queries
+                    "around_copy": around,
                     "same_token": matching,
                     "same_token_uniform": uniform,
                 }
@@ -156,16 +192,67 @@ def attention_by_distance(run: Run, lengths: tuple[int, int], examples: int = 64
     return heads
 
 
+def _lookup_queries(run: Run, ids: torch.Tensor, has_target: torch.Tensor, trained: int) -> dict[str, torch.Tensor]:
+    """The queries a content lookup is made at (the hint queries of a hinted task; else every scored query with an
+    earlier copy of its token): all of them, those at positions training examples reach, and those beyond. A lookup
+    whose attention holds at the first and fades at the last explains errors that begin where the positions do."""
+    at = _query_parts(run, ids).get("hint", torch.ones_like(has_target)) & has_target
+    within = torch.arange(ids.shape[1]) <= trained
+    return {"all": at, "within": at & within, "beyond": at & ~within}
+
+
+@torch.no_grad()
+def lookup_errors(run: Run, lengths: tuple[int, int], examples: int = 64, seed: int = 0) -> dict[str, tuple[int, int]]:
+    """How many of the lookup queries (`_lookup_queries`) the model answers wrong, and how many there are, up to the
+    last trained position and beyond it: on the inputs `attention_by_distance` reads."""
+    batch = _probe_batch(run, lengths, examples, seed)
+    predicted = run.model.eval()(batch.ids, positions=batch.positions).argmax(-1)
+    scored = batch.targets != IGNORE
+    _, has_target, _ = _induction_targets(batch.ids, scored)
+    wrong = predicted != batch.targets
+    lookups = _lookup_queries(run, batch.ids, has_target, last_trained_position(run))
+    return {reach: (int((wrong & where).sum()), int(where.sum())) for reach, where in lookups.items()}
+
+
+AROUND_COPY = range(-2, 4)  # offsets from the latest earlier copy: 0 is the copy, 1 the induction target
+
+
+def _around_copy(pattern: torch.Tensor, target: torch.Tensor) -> list[torch.Tensor]:
+    """Per offset in AROUND_COPY: each query's attention on the key that far from the latest earlier copy of its
+    token (0 where that key is not an earlier one). The induction target and the matching key are two of these; the
+    neighbours tell a fuzzy lookup (attention spread over the places around the copy) from a sharp one, and a lookup
+    that reads the copy's neighbour (a place that a lower layer gave the copy's value) from one that reads nothing."""
+    latest = target - 1
+    position = torch.arange(pattern.shape[-1])
+    out = []
+    for offset in AROUND_COPY:
+        key = latest + offset
+        valid = (key >= 1) & (key <= position)  # an earlier key (or the query itself), BOS left out
+        on_key = pattern.gather(-1, key.clamp(0, pattern.shape[-1] - 1).unsqueeze(-1)).squeeze(-1)
+        out.append(torch.where(valid, on_key, torch.zeros_like(on_key)))
+    return out
+
+
 def _mean(values: torch.Tensor, where: torch.Tensor) -> float:
     return float(values[where].mean()) if where.any() else float("nan")
 
 
+def _hint_ids(run: Run) -> list[int]:
+    return [run.vocab.index[t] for t in HINT_POOL if t in run.vocab.index]
+
+
+def has_hints(run: Run) -> bool:
+    """Whether the run's task has index hints (Zhou et al.'s hinted formats), whose hint queries the probes read apart."""
+    return bool(_hint_ids(run))
+
+
 def _query_parts(run: Run, ids: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The scored queries to average a matching head's share over: all of them, and for a task with index hints
-    those whose token is a hint apart from the rest. Only at a hint query does the hinted program look up earlier
-    copies of the query's token (the operand digits under the same hint); the digits of the answer, half its
-    queries, have no such lookup, so the pooled share understates a hint lookup by about half."""
-    hints = [run.vocab.index[t] for t in HINT_POOL if t in run.vocab.index]
+    """The scored queries to average a head's share on the induction target and on the matching keys over: all of
+    them, and for a task with index hints those whose token is a hint apart from the rest. Only at a hint query does
+    the hinted program look up the earlier copies of the query's token (and the place after them); the digits of the
+    answer, half its queries, make no such lookup, and their "induction target" (after the latest earlier copy of
+    the same digit) means nothing, so the pooled shares understate a hint lookup by about half."""
+    hints = _hint_ids(run)
     parts = {"all": torch.ones_like(ids, dtype=torch.bool)}
     if hints:
         at_hint = torch.isin(ids, torch.tensor(hints))
@@ -208,6 +295,62 @@ def plot_errors(curves: dict[str, list[float]], last_trained: dict[str, int], pa
         ax.axis("off")
     fig.supxlabel("position in the sequence (grey line: the last one training examples reach)", fontsize=8)
     fig.supylabel("examples wrong there, %", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+@torch.no_grad()
+def attention_maps(run: Run, length: int, seed: int = 0) -> dict:
+    """Every head's attention on one example with an input of `length` (offset 0, as the evaluation reads it), with
+    what a reader needs beside it: the tokens, which queries are scored and which of those the model gets wrong, and
+    each scored query's induction target (the key after the latest earlier copy of its token: where a content lookup
+    such as a hint's looks; for a task with hints, the hint queries' only)."""
+    batch = _probe_batch(run, (length, length), 1, seed)
+    logits, patterns = run.model.eval()(batch.ids, positions=batch.positions, return_attention=True)
+    scored = batch.targets[0] != IGNORE
+    target, has_target, _ = _induction_targets(batch.ids, scored.unsqueeze(0))
+    has_target &= _query_parts(run, batch.ids).get("hint", has_target)  # with hints, the hint queries' lookups only
+    return {
+        "tokens": [run.vocab.tokens[i] for i in batch.ids[0].tolist()],
+        "patterns": [p[0] for p in patterns if p is not None],  # per layer: heads × query × key
+        "scored": scored,
+        "wrong": scored & (logits[0].argmax(-1) != batch.targets[0]),
+        "targets": [(q, int(target[0, q])) for q in range(len(scored)) if has_target[0, q]],
+        "last_trained": last_trained_position(run),
+    }
+
+
+def plot_attention_maps(maps: dict, title: str, path: Path) -> None:
+    """A panel per head (a row per layer): attention of each query (row) over the keys (columns) on one example.
+    Cyan dots: the scored (hint) queries' induction targets; the dashed diagonal: the longest query–key distance training
+    examples contain; red ticks on the left: the queries the model answers wrong."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers, heads = len(maps["patterns"]), maps["patterns"][0].shape[0]
+    width, trained = len(maps["tokens"]), maps["last_trained"]
+    fig, axes = plt.subplots(layers, heads, figsize=(2.6 * heads, 2.6 * layers + 0.5), squeeze=False)
+    wrong = [q for q in range(width) if maps["wrong"][q]]
+    for layer, pattern in enumerate(maps["patterns"]):
+        for head in range(heads):
+            ax = axes[layer][head]
+            ax.imshow(pattern[head].numpy(), cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+            if maps["targets"]:
+                queries, keys = zip(*maps["targets"])
+                ax.scatter(keys, queries, s=1.5, color="tab:cyan", linewidths=0)
+            if width > trained:
+                ax.plot([0, width - 1 - trained], [trained, width - 1], color="tab:orange", lw=0.6, ls="--")
+            ax.scatter([-1.5] * len(wrong), wrong, s=4, marker="_", color="tab:red", clip_on=False)
+            ax.set_title(f"L{layer}H{head}", fontsize=8)
+            ax.set_xlim(-2.5, width - 0.5)
+            ax.set_ylim(width - 0.5, -0.5)
+            ax.tick_params(labelsize=6)
+    fig.suptitle(title, fontsize=8)
+    fig.supxlabel("key position", fontsize=8)
+    fig.supylabel("query position", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
