@@ -309,9 +309,11 @@ def _lookups_wrong(counts: dict[str, tuple[int, int]], hinted: bool, last_traine
 
     def rate(reach: str) -> str:
         wrong, total = counts[reach]
-        return f"{wrong / total:.0%} of {total}" if total else "none there"
+        return f"{wrong / total:.0%} of {total}" if total else "none"
 
     queries = "hint queries" if hinted else "queries with an earlier copy of their token (lookup queries)"
+    if not counts["beyond"][1]:
+        return f"{queries} answered wrong: {rate('within')} (all up to position {last_trained})"
     return f"{queries} answered wrong: {rate('within')} up to position {last_trained}, {rate('beyond')} past it"
 
 
