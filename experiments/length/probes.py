@@ -7,7 +7,10 @@ samples the longest test bin at offset 0 (as the evaluation does), and plots the
 scored position, for the rows that disagree with their prediction (or the rows named). With `--heads` it also
 says, per attention head, how its attention splits over keys at query–key distances seen in training and beyond,
 and whether a positional pattern that holds within the trained distances (a parity head: attention at odd
-distances only) still holds beyond them.
+distances only) still holds beyond them; where it looks by content (on the place after an earlier copy of the
+query's token, as a copy or a hint lookup does), and whether that holds past the trained positions. `--maps` draws
+every head's attention on one example; `--reach` intervenes, holding attention to the trained distances, to test
+whether the new distances are what breaks a row.
 """
 
 from __future__ import annotations
