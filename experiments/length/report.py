@@ -21,7 +21,7 @@ from .figures import describe as describe_figures
 from .figures import huang_rows
 from .protocol import Protocol, find_by_hash
 from .records import RESULTS, RunRecord, read_records
-from .rows import GENERALIZES, PE_NAMES, Judgement, Row, agreeing_at, build_rows, mark
+from .rows import GENERALIZES, PE_NAMES, Judgement, Row, agreeing_at, build_rows, interval_text, mark, percents
 
 __all__ = ["GENERALIZES", "PE_NAMES", "Row", "agreeing_at", "build_rows", "write_report", "protocol_of"]
 
@@ -48,15 +48,6 @@ def protocol_of(records: list[RunRecord]) -> Protocol | None:
 
 def _bins_text(bins: list[tuple[int, int]]) -> str:
     return " / ".join(f"{low}–{high}" for low, high in bins)
-
-
-def _percent(values: list[float] | None) -> str:
-    return " / ".join(f"{v * 100:.1f}" for v in values) if values else "–"
-
-
-def _interval(row: Row, k: int) -> str:
-    low, high = row.intervals[k]
-    return f"[{low * 100:.0f}, {high * 100:.0f}]"
 
 
 def _shorter_in_the_paper(row: Row) -> str:
@@ -198,8 +189,8 @@ def _table(rows: list[Row]) -> list[str]:
         model += "" if shared else f" {_bins_text(r.bins)} |"
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} |{model} {mark(r.prediction.ok)} | {mark(r.prediction.paper)} | "
-            f"{_percent(r.accuracies)} | {_interval(r, r.deciding) if r.intervals else '–'} | "
-            f"{_percent([p / 100 for p in r.paper]) if r.paper else '–'} | "
+            f"{percents(r.accuracies)} | {interval_text(r, r.deciding) if r.intervals else '–'} | "
+            f"{percents([p / 100 for p in r.paper]) if r.paper else '–'} | "
             f"{f'{r.paper_lengths.ratio:.3g}×' if r.paper_lengths else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
             f"{mark(r.agrees)} | {mark(r.reproduces)} | {', '.join(r.selections)} |"
         )
@@ -223,7 +214,7 @@ def _lists(rows: list[Row], disagreements: list[Row], converged_at: float, suite
         expected = "generalize" if r.prediction.ok else "fail beyond the training length"
         lines.append(
             f"- **{r.task}, {PE_NAMES.get(r.pe, r.pe)}**: predicted to {expected} ({r.prediction.source}); observed "
-            f"{_percent(r.accuracies)}, {_interval(r, r.deciding)} at the deciding bin. Paper: {_paper_text(r, suite)}."
+            f"{percents(r.accuracies)}, {interval_text(r, r.deciding)} at the deciding bin. Paper: {_paper_text(r, suite)}."
             + _shorter_in_the_paper(r)
         )
     undecided = [r for r in rows if r.outcome == "undecided"]
@@ -231,7 +222,7 @@ def _lists(rows: list[Row], disagreements: list[Row], converged_at: float, suite
         criterion = undecided[0].judgement.criterion
         lines += ["", f"## {suite}Undecided (the interval straddles {criterion * 100:.0f}%)", ""]
         lines += [
-            f"- {r.task}, {PE_NAMES.get(r.pe, r.pe)}: {_percent(r.accuracies)}, {_interval(r, r.deciding)}"
+            f"- {r.task}, {PE_NAMES.get(r.pe, r.pe)}: {percents(r.accuracies)}, {interval_text(r, r.deciding)}"
             for r in undecided
         ]
     no_outcome = [r for r in rows if r.outcome == "no outcome"]
@@ -248,7 +239,7 @@ def _lists(rows: list[Row], disagreements: list[Row], converged_at: float, suite
 def _paper_text(r: Row, suite: str) -> str:
     if suite:  # Zhou et al.: a ✓/✗ per task (Figure 1a), no numbers recovered
         return f"{mark(r.prediction.paper)} (its numbers were not recovered)"
-    return _percent([p / 100 for p in r.paper]) if r.paper else "not in the paper"
+    return percents([p / 100 for p in r.paper]) if r.paper else "not in the paper"
 
 
 def _zhou_section(rows: list[Row]) -> list[str]:
@@ -267,8 +258,8 @@ def _zhou_section(rows: list[Row]) -> list[str]:
     for r in rows:
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {_bins_text(r.bins)} | {mark(r.prediction.ok)} "
-            f"{r.prediction.source} | {_model_text(r)} | {mark(r.prediction.paper)} | {_percent(r.accuracies)} | "
-            f"{_interval(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
+            f"{r.prediction.source} | {_model_text(r)} | {mark(r.prediction.paper)} | {percents(r.accuracies)} | "
+            f"{interval_text(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
             f"{mark(r.agrees)} |"
         )
     return [*lines, "", "![Zhou et al.'s suite by length](zhou_accuracy_by_length.png)"]

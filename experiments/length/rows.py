@@ -144,6 +144,17 @@ def mark(value: bool | None) -> str:
     return "✓" if value else "✗" if value is not None else "–"
 
 
+def percents(values: list[float] | None) -> str:
+    """Rates as the tables give them: "99.0 / 87.0 / 18.8", or "–" for none."""
+    return " / ".join(f"{v * 100:.1f}" for v in values) if values else "–"
+
+
+def interval_text(row: Row, k: int) -> str:
+    """Bin k's 95% interval as the tables give it: "[84, 90]"."""
+    low, high = row.intervals[k]
+    return f"[{low * 100:.0f}, {high * 100:.0f}]"
+
+
 def agreeing_at(rows: list[Row], k: int) -> int:
     """Rows (of those judged) whose outcome, read at bin k instead of the deciding one, matches the prediction."""
     return sum(

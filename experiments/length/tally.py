@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rasp.errors import RaspInputError
 
-from .report import _interval, _percent, load_rows
-from .rows import PE_NAMES, Row, mark
+from .report import load_rows
+from .rows import PE_NAMES, Row, interval_text, mark, percents
 
 
 @dataclass
@@ -92,8 +92,8 @@ def tally_markdown(directories: list[Path]) -> str:
         r = t.row
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {mark(r.prediction.ok)} | {mark(r.prediction.paper)} | "
-            f"{t.source} | {', '.join(dict.fromkeys(r.models))} | {_percent(r.accuracies)} | "
-            f"{_interval(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
+            f"{t.source} | {', '.join(dict.fromkeys(r.models))} | {percents(r.accuracies)} | "
+            f"{interval_text(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
             f"{mark(r.agrees)} | {'; '.join(t.earlier) or '–'} |"
         )
     return "\n".join(lines) + "\n"
