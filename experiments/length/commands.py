@@ -248,16 +248,16 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                 shares = "; ".join(
                     f"{band}: {b['share']:4.0%} ({b['even']:4.0%} even)" for band, b in head["bands"].items()
                 )
+                print(f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}")
                 print(
-                    f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}; "
-                    f"on the induction target: {_by_query(head['induction'])}; on its own token's earlier copies: "
-                    f"{_by_query(head['same_token'], head['same_token_uniform'])}; "
-                    f"{'at hint queries, ' if 'hint' in head['same_token'] else ''}"
-                    f"{_around_copy(head['around_copy'], last_trained[name])}"
+                    f"         on the induction target: {_by_query(head['induction'])}; on its own token's earlier "
+                    f"copies: {_by_query(head['same_token'], head['same_token_uniform'])}"
                 )
+                hints = "at hint queries, " if "hint" in head["same_token"] else ""
+                print(f"         {hints}{_around_copy(head['around_copy'], last_trained[name])}")
         if args.reach:
             limited = within_reach(run, lengths)
-            shown = ", ".join(f"{name} {rate:.1%}" for name, rate in limited.items() if name != "as trained")
+            shown = ", ".join(f"{where} {rate:.1%}" for where, rate in limited.items() if where != "as trained")
             print(
                 f"    exact match {limited['as trained']:.1%} as trained; with attention held to query-key distances "
                 f"up to {last_trained[name]} (BOS in reach): {shown}"
