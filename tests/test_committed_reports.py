@@ -79,11 +79,19 @@ def test_the_committed_tally_regenerates_byte_for_byte(monkeypatch):
     assert tally_markdown([Path(d) for d in command[2:]]) == committed
 
 
-def test_a_row_still_running_supersedes_nothing():
-    # v4's snapshot holds one NoPE run of three: the row stays as v1 left it and is named as still running
+def test_a_row_still_running_supersedes_nothing(tmp_path):
+    # v4 as it stood mid-run (its APE runs and one NoPE run of three): the NoPE row stays as v1 left it and is named
+    # as still running
     from experiments.length.tally import tally_markdown
 
-    table = tally_markdown([RESULTS / "zhou-quick", RESULTS / "zhou-quick-v4"])
+    partial = tmp_path / "zhou-quick-v4"
+    shutil.copytree(RESULTS / "zhou-quick-v4", partial)
+    lines = (partial / "results.jsonl").read_text().splitlines(keepends=True)
+    (partial / "results.jsonl").write_text(
+        "".join(line for line in lines if '"pe": "ape"' in line)
+        + next(line for line in lines if '"pe": "nope"' in line)
+    )
+    table = tally_markdown([RESULTS / "zhou-quick", partial])
     nope = next(line for line in table.splitlines() if line.startswith("| parity_scratchpad | NoPE |"))
     assert "| v1 |" in nope and "| no outcome |" in nope
     assert (
