@@ -254,7 +254,7 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                     f"copies: {_by_query(head['same_token'], head['same_token_uniform'])}"
                 )
                 hints = "at hint queries, " if "hint" in head["same_token"] else ""
-                print(f"         {hints}{_around_copy(head['around_copy'], last_trained[name])}")
+                print(f"         {hints}{_around_copy_text(head['around_copy'], last_trained[name])}")
         if args.reach:
             limited = within_reach(run, lengths)
             shown = ", ".join(f"{where} {rate:.1%}" for where, rate in limited.items() if where != "as trained")
@@ -289,7 +289,7 @@ def _by_query(shares: dict[str, float], uniform: dict[str, float] | None = None)
     return said[0] + (f"; {', '.join(said[1:])}" if len(said) > 1 else "")
 
 
-def _around_copy(shares: dict[str, list[float]], last_trained: int) -> str:
+def _around_copy_text(shares: dict[str, list[float]], last_trained: int) -> str:
     """The attention around the latest earlier copy of the query's token, at the lookup queries (a hinted task's
     hint queries, else every query with an earlier copy); those up to the last trained position apart from those past
     it, where there are any."""

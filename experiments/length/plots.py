@@ -81,8 +81,7 @@ def plot_training(records: list[RunRecord], converged_at: float, path: Path) -> 
 def plot_tally(rows: list[Row], sources: list[str], path: Path) -> None:
     """One line per row: exact match at the deciding bin with its 95% interval against the criterion, coloured by
     the prediction, filled where the outcome agrees with it (a square where undecided), and the version that decided
-    it: a suite's standing
-    at a glance, read as the rule reads it (an interval wholly on one side of the line)."""
+    it: a suite's standing at a glance, read as the rule reads it (an interval wholly on one side of the line)."""
     import matplotlib
 
     matplotlib.use("Agg")
