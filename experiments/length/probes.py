@@ -335,7 +335,7 @@ def plot_attention_maps(maps: dict, title: str, path: Path) -> None:
 
     layers, heads = len(maps["patterns"]), maps["patterns"][0].shape[0]
     width, trained = len(maps["tokens"]), maps["last_trained"]
-    fig, axes = plt.subplots(layers, heads, figsize=(2.6 * heads, 2.6 * layers + 0.5), squeeze=False)
+    fig, axes = plt.subplots(layers, heads, figsize=(max(2.6 * heads, 7.0), 2.6 * layers + 0.5), squeeze=False)
     wrong = [q for q in range(width) if maps["wrong"][q]]
     for layer, pattern in enumerate(maps["patterns"]):
         for head in range(heads):
