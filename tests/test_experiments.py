@@ -211,16 +211,14 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     from experiments.length.commands import cmd_errors
 
     run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
-    args = argparse.Namespace(
-        dir=str(tmp_path),
-        rows=["aa_star:ape"],
-        heads=True,
-        confusions=True,
-        from_start=False,
-        bin=-1,
-        maps=True,
-        reach=True,
-    )
+
+    def errors_args(rows: list[str], every_probe: bool) -> argparse.Namespace:
+        flags = ("heads", "confusions", "maps", "reach")
+        return argparse.Namespace(
+            dir=str(tmp_path), rows=rows, from_start=False, bin=-1, **dict.fromkeys(flags, every_probe)
+        )
+
+    args = errors_args(["aa_star:ape"], every_probe=True)
     assert cmd_errors(args, profile=TINY) == 0
     printed = capsys.readouterr().out
     assert "aa_star" in printed and "L0H1 attention by query-key distance" in printed and "7-12:" in printed
@@ -258,30 +256,8 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
         assert 0 < bands["7-12"]["share"] < 1 and 0 <= bands["1-6"]["even"] <= 1 and 0 <= bands["7-12"]["even"] <= 1
     for bad in (["aa_star"], ["aa_star:ape:x"], ["aa_star:ape:1"]):  # malformed, or a seed that did not run
         with pytest.raises(RaspInputError):
-            cmd_errors(
-                argparse.Namespace(
-                    dir=str(tmp_path),
-                    rows=bad,
-                    heads=False,
-                    confusions=False,
-                    from_start=False,
-                    bin=-1,
-                    maps=False,
-                    reach=False,
-                ),
-                profile=TINY,
-            )
-    quiet = argparse.Namespace(
-        dir=str(tmp_path),
-        rows=["aa_star:ape:0"],
-        heads=False,
-        confusions=False,
-        from_start=False,
-        bin=-1,
-        maps=False,
-        reach=False,
-    )
-    assert cmd_errors(quiet, profile=TINY) == 0
+            cmd_errors(errors_args(bad, every_probe=False), profile=TINY)
+    assert cmd_errors(errors_args(["aa_star:ape:0"], every_probe=False), profile=TINY) == 0
 
 
 def test_a_sweep_report_names_the_kept_model_and_counts_every_run(tmp_path):
