@@ -97,3 +97,6 @@ def test_a_row_still_running_supersedes_nothing(tmp_path):
     assert (
         "still running, so not counted (a row is judged on all its seeds): parity_scratchpad NoPE (v4: 1 of 3" in table
     )
+    # with no NoPE run recorded at all, the row the version runs is still named as under way
+    (partial / "results.jsonl").write_text("".join(line for line in lines if '"pe": "ape"' in line))
+    assert "parity_scratchpad NoPE (v4: 0 of 3 runs)" in tally_markdown([RESULTS / "zhou-quick", partial])

@@ -50,6 +50,14 @@ def tally(directories: list[Path]) -> tuple[list[TalliedRow], list[str], str]:
     running = []
     for _, directory, rows, protocol in loaded:
         source = f"v{protocol.version}" if protocol else directory.name
+        if protocol:  # the rows a version runs and has no record of yet are under way too
+            present = {(row.task, row.pe) for row in rows}
+            running += [
+                f"{task} {PE_NAMES.get(pe, pe)} ({source}: 0 of {protocol.seeds} runs)"
+                for task in protocol.tasks()
+                for pe in protocol.encodings
+                if (task, pe) not in present
+            ]
         for row in rows:
             runs = row.converged + row.failed
             if protocol and runs < protocol.seeds:
