@@ -166,12 +166,13 @@ def cmd_tally(args: argparse.Namespace) -> int:
     from .tally import tally, tally_markdown
 
     directories = [Path(d) for d in args.dirs]
-    text = tally_markdown(directories)
+    tallied = tally(directories)
+    text = tally_markdown(directories, tallied)
     print(text, end="")
     if args.out:
         out = Path(args.out)
         out.write_text(text)
-        rows, _, _ = tally(directories)
+        rows, _, _ = tallied
         plot_tally([t.row for t in rows], [t.source for t in rows], out.with_suffix(".png"))
         print(f"wrote {out} and {out.with_suffix('.png')}")
     return 0

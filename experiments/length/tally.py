@@ -72,8 +72,9 @@ def tally(directories: list[Path]) -> tuple[list[TalliedRow], list[str], str]:
     return list(tallied.values()), running, rule
 
 
-def tally_markdown(directories: list[Path]) -> str:
-    rows, running, rule = tally(directories)
+def tally_markdown(directories: list[Path], tallied: tuple | None = None) -> str:
+    """The table; `tallied`: `tally(directories)` when the caller has it already (the figure is drawn from it too)."""
+    rows, running, rule = tallied or tally(directories)
     decided = [t for t in rows if t.row.agrees is not None]
     agreeing = sum(bool(t.row.agrees) for t in decided)
     counts = {o: sum(t.row.outcome == o for t in rows) for o in ("generalizes", "fails", "undecided", "no outcome")}
