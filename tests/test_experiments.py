@@ -230,7 +230,8 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     assert "as trained; with attention held to query-key distances up to 6 (BOS in reach): every layer" in printed
     assert "positions 7-14:" in printed and "commonest (target → answer)" in printed
     assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
-    from experiments.length.probes import attention_by_distance, confusions_by_band, errors_by_position, run_from_record
+    from experiments.length.head_probes import attention_by_distance
+    from experiments.length.probes import confusions_by_band, errors_by_position, run_from_record
 
     run = run_from_record(
         RunRecord.from_json(json.loads((tmp_path / RESULTS).read_text().splitlines()[0])), tmp_path, TINY
@@ -245,7 +246,7 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     with pytest.raises(RaspInputError, match="--bin 5"):
         cmd_errors(argparse.Namespace(**{**vars(args), "bin": 5}), profile=TINY)
     # every query's attention is on BOS or on keys in one of the distance bands (trained: up to 6)
-    heads = attention_by_distance(run, (12, 12), examples=8)
+    heads = attention_by_distance(run, (12, 12), examples=8).heads
     assert [h["head"] for h in heads] == ["L0H0", "L0H1"]
     batch = run.batch(random.Random(0), (12, 12), 8, offsets=False)  # a^12: every position is scored
     _, patterns = run.model(batch.ids, positions=batch.positions, return_attention=True)
@@ -453,7 +454,7 @@ def test_a_truncated_checkpoint_is_set_aside_and_the_run_starts_afresh(tmp_path)
 def test_the_induction_target_is_the_key_after_the_query_tokens_latest_earlier_occurrence():
     import torch
 
-    from experiments.length.probes import _induction_targets
+    from experiments.length.head_probes import _induction_targets
 
     # BOS a b c SEP a b c: the query at 5 (token a) would copy what followed a at 1, i.e. key 2; at 6 (b), key 3
     ids = torch.tensor([[0, 5, 6, 7, 1, 5, 6, 7]])
@@ -471,7 +472,7 @@ def test_the_induction_target_is_the_key_after_the_query_tokens_latest_earlier_o
 def test_attention_around_a_copy_is_read_at_offsets_from_the_latest_earlier_copy():
     import torch
 
-    from experiments.length.probes import AROUND_COPY, _around_copy, _induction_targets
+    from experiments.length.head_probes import AROUND_COPY, _around_copy, _induction_targets
 
     ids = torch.tensor([[0, 5, 6, 7, 5, 6]])  # the queries at 4 and 5 have earlier copies at 1 and 2
     target, has_target, _ = _induction_targets(ids, torch.ones_like(ids, dtype=torch.bool))
@@ -486,11 +487,12 @@ def test_attention_around_a_copy_is_read_at_offsets_from_the_latest_earlier_copy
 
 
 def test_a_hinted_tasks_matching_share_is_split_between_hint_queries_and_the_rest(tmp_path):
-    from experiments.length.probes import attention_by_distance, lookup_errors
+    from experiments.length.head_probes import attention_by_distance
 
     profile = TINY.with_(train_lengths=(2, 3), test_bins=((2, 3), (4, 5)))
     run = Run(RunSpec("addition_hints", "ape", 0, profile, TINY.architecture), tmp_path)  # untrained: any attention
-    heads = attention_by_distance(run, (4, 4), examples=8)
+    probe = attention_by_distance(run, (4, 4), examples=8)
+    heads = probe.heads
     batch = run.batch(random.Random(0), (4, 4), 8, offsets=False)  # the probe's own inputs
     with torch.no_grad():
         _, patterns = run.model.eval()(batch.ids, positions=batch.positions, return_attention=True)
@@ -512,11 +514,11 @@ def test_a_hinted_tasks_matching_share_is_split_between_hint_queries_and_the_res
             expected["all"] = sum(parts["hint"] + parts["other"]) / len(parts["hint"] + parts["other"])
             assert got == pytest.approx(expected, abs=1e-5)
     assert all(len(head["around_copy"]["within"]) == 6 for head in heads)  # the hint queries', offsets -2..+3
-    counts = lookup_errors(run, (4, 4), examples=8)  # the same inputs: the hint queries with an earlier copy
+    counts = probe.lookups_wrong  # the same inputs: the hint queries with an earlier copy
     assert counts["all"][1] == len(shares["hint"]) == counts["within"][1] + counts["beyond"][1]
     assert counts["all"][0] == counts["within"][0] + counts["beyond"][0] <= counts["all"][1]
     plain = Run(RunSpec("aa_star", "ape", 0, TINY, TINY.architecture), tmp_path)
-    assert all(set(h["same_token"]) == {"all"} for h in attention_by_distance(plain, (4, 4), examples=4))
+    assert all(set(h["same_token"]) == {"all"} for h in attention_by_distance(plain, (4, 4), examples=4).heads)
 
 
 def test_holding_attention_to_a_reach_masks_the_keys_further_back_but_bos(tmp_path):

@@ -180,15 +180,11 @@ def cmd_tally(args: argparse.Namespace) -> int:
 
 # long: row parsing, then one loop printing each probe the flags ask for
 def cmd_errors(args: argparse.Namespace, profile=None) -> int:
+    from .head_probes import attention_by_distance, attention_maps, has_hints, plot_attention_maps
     from .probes import (
-        attention_by_distance,
-        attention_maps,
         confusions_by_band,
         errors_by_position,
-        has_hints,
         last_trained_position,
-        lookup_errors,
-        plot_attention_maps,
         plot_errors,
         run_from_record,
         within_reach,
@@ -244,8 +240,9 @@ def cmd_errors(args: argparse.Namespace, profile=None) -> int:
                     f"    positions {low}-{high}: {band['wrong']} of {band['scored']} wrong; commonest (target → answer): {common}"
                 )
         if args.heads:
-            print(f"    {_lookups_wrong(lookup_errors(run, lengths), has_hints(run), last_trained[name])}")
-            for head in attention_by_distance(run, lengths):
+            probe = attention_by_distance(run, lengths)
+            print(f"    {_lookups_wrong(probe.lookups_wrong, has_hints(run), last_trained[name])}")
+            for head in probe.heads:
                 shares = "; ".join(
                     f"{band}: {b['share']:4.0%} ({b['even']:4.0%} even)" for band, b in head["bands"].items()
                 )
@@ -294,7 +291,7 @@ def _around_copy_text(shares: dict[str, list[float]], last_trained: int) -> str:
     """The attention around the latest earlier copy of the query's token, at the lookup queries (a hinted task's
     hint queries, else every query with an earlier copy); those up to the last trained position apart from those past
     it, where there are any."""
-    from .probes import AROUND_COPY
+    from .head_probes import AROUND_COPY
 
     def offsets(values: list[float]) -> str:
         return " ".join(f"{o:+d}:{v:.0%}" for o, v in zip(AROUND_COPY, values))
