@@ -274,3 +274,29 @@ def test_zhou_quick_long_gives_each_hinted_task_a_model_deep_enough_for_its_prog
         for_run(PROFILES["zhou-quick-long"], t, "ape").architecture for t in ("addition_hints", "zhou_addition")
     )
     assert plain == hinted
+
+
+def test_zhou_quick_copy40_changes_only_the_copy_rows_lengths_and_vocabulary():
+    # v7/v8's premise: against the versions that decided the copy rows (v2 APE, v6 NoPE), only the lengths (the zhou
+    # profile's) and the vocabulary (all 150 numbers, which copying 80 unique tokens needs) change
+    from dataclasses import replace
+
+    from experiments.length.profiles import PROFILES
+    from experiments.length.protocol import get_protocol
+    from experiments.length.resolve import for_run
+
+    for new, old in ((7, 2), (8, 6)):
+        then, now = get_protocol("zhou-quick", old), get_protocol("zhou-quick", new)
+        assert set(now.encodings) <= set(then.encodings) and set(now.scope) == set(then.scope)
+        for task in now.scope:
+            for pe in now.encodings:
+                before, after = (for_run(p.resolved_profile(), task, pe) for p in (then, now))
+                paper = for_run(PROFILES["zhou"], task, pe)
+                assert (
+                    (after.train_lengths, after.test_bins)
+                    == (paper.train_lengths, paper.test_bins)
+                    == ((1, 40), ((1, 40), (41, 50), (51, 80)))
+                )
+                assert after.vocabulary_limit is None and before.vocabulary_limit == 64
+                same = dict(train_lengths=before.train_lengths, test_bins=before.test_bins, vocabulary_limit=64)
+                assert replace(after, name=before.name, **same) == before, (task, pe)

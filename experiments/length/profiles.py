@@ -183,6 +183,13 @@ ZHOU_QUICK = QUICK.with_(name="zhou-quick", per_run="zhou", steps=4000, min_step
 ZHOU_QUICK_LONG = ZHOU_QUICK.with_(name="zhou-quick-long", steps=16_000, min_steps=16_000, extensions=1)
 # zhou-quick v6: the same budget; its tasks' models are one layer deeper than zhou-quick's (zhou_profile.py)
 ZHOU_QUICK_LONG_DEEP = ZHOU_QUICK_LONG.with_(name="zhou-quick-long-deep")
+# zhou-quick v7 and v8: the same budget, the copy tasks at the zhou profile's lengths (zhou_profile.py)
+ZHOU_QUICK_COPY40 = ZHOU_QUICK_LONG.with_(name="zhou-quick-copy40")
+ZHOU_QUICK_COPY40_DEEP = ZHOU_QUICK_LONG.with_(name="zhou-quick-copy40-deep")
 PROFILES = {
-    p.name: p for p in (QUICK, PAPER, AUTHORS, QUICK_AUTHORS, ZHOU, ZHOU_QUICK, ZHOU_QUICK_LONG, ZHOU_QUICK_LONG_DEEP)
+    p.name: p
+    for p in (
+        *(QUICK, PAPER, AUTHORS, QUICK_AUTHORS, ZHOU, ZHOU_QUICK, ZHOU_QUICK_LONG, ZHOU_QUICK_LONG_DEEP),
+        *(ZHOU_QUICK_COPY40, ZHOU_QUICK_COPY40_DEEP),
+    )
 }

@@ -74,6 +74,15 @@ ZHOU_LENGTHS["zhou-quick-long"] = {
 ZHOU_LENGTHS["zhou-quick-long-deep"] = {
     task: replace(ZHOU_LENGTHS["zhou-quick"][task], layers=3) for task in ("zhou_copy_unique", "zhou_copy_repeat")
 }
+# v7 and v8: the copy tasks at the `zhou` profile's lengths and vocabulary (train 1-40, judged at 41-50, the curve to
+# 80; all 150 numbers), each encoding on the model its rows were last decided on: APE on zhou-quick's 2 layers (v2),
+# NoPE on 3 (v6). Whether the quick profile's halved lengths (L + 10 is 1.5 L there, 1.25 L here) decided v2's rows
+ZHOU_LENGTHS["zhou-quick-copy40"] = {
+    task: ZHOU_LENGTHS["zhou"][task] for task in ("zhou_copy_unique", "zhou_copy_repeat")
+}
+ZHOU_LENGTHS["zhou-quick-copy40-deep"] = {
+    task: replace(lengths, layers=3) for task, lengths in ZHOU_LENGTHS["zhou-quick-copy40"].items()
+}
 # the hinted tasks and their ✗ partners need more depth than the quick model (the hinted programs have 3-5 layers)
 _DEEPER = ("zhou_addition", "addition_hints", "addition_hints_reversed", "zhou_parity", "parity_scratchpad")
 
