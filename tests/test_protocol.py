@@ -212,17 +212,34 @@ def test_a_bare_name_whose_latest_version_runs_some_rows_refuses_and_lists_the_v
 
 
 def test_a_damaged_wall_time_file_neither_crashes_the_experiment_nor_the_report(tmp_path):
-    from experiments.length.commands import _add_wall_time
+    from experiments.length.wall_clock import WallClock, read_wall_seconds
 
     (tmp_path / "wall_seconds.json").write_text('{"wall_seconds": ')  # cut short by a kill
-    _add_wall_time(tmp_path, 12.0)
-    assert json.loads((tmp_path / "wall_seconds.json").read_text()) == {"wall_seconds": 12.0}
-    _add_wall_time(tmp_path, 3.0)
-    assert json.loads((tmp_path / "wall_seconds.json").read_text()) == {"wall_seconds": 15.0}
+    assert read_wall_seconds(tmp_path) is None
+    with WallClock(tmp_path):
+        pass
+    first = read_wall_seconds(tmp_path)
+    assert first is not None and 0 <= first < 5  # the count starts afresh
     (tmp_path / RESULTS).write_text(json.dumps(_line()) + "\n")
     (tmp_path / "wall_seconds.json").write_bytes(b"\xff\x00")
     write_report(tmp_path)  # the wall time is lost, the report is not
     assert "Compute:" in (tmp_path / "report.md").read_text()
+
+
+def test_the_wall_clock_adds_each_process_and_writes_while_it_runs(tmp_path):
+    # a process killed without warning (a session cut off) runs no exit code: the count must already be on disk
+    import time
+
+    from experiments.length.wall_clock import WallClock, read_wall_seconds
+
+    (tmp_path / "wall_seconds.json").write_text('{"wall_seconds": 100.0}')  # an earlier process's
+    with WallClock(tmp_path, every=0.05):
+        time.sleep(0.3)
+        during = read_wall_seconds(tmp_path)
+        assert during is not None and 100.05 <= during < 100.3  # written while the block still runs
+    after = read_wall_seconds(tmp_path)
+    assert after is not None and 100.3 <= after < 105
+    assert not (tmp_path / "wall_seconds.tmp").exists()
 
 
 def test_the_authors_selection_rule_stops_and_chooses_as_their_sweep_did():

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import time
 from pathlib import Path
 
 from rasp.errors import RaspInputError
@@ -57,6 +55,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from .report import write_report
     from .runner import plan, run_jobs, with_steps
     from .train import PE_KINDS
+    from .wall_clock import WallClock
 
     protocol = _from_protocol(args) if args.protocol else None
     if protocol:
@@ -105,11 +104,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         f"{data} data, {workers} worker(s) on {args.device}; results in {out}/results.jsonl",
         flush=True,
     )
-    started = time.perf_counter()
-    try:
+    with WallClock(out):  # an interrupted experiment keeps the wall time it spent (resumed runs add theirs)
         run_jobs(jobs, out, workers=workers, device=args.device, backend=args.backend, ensemble=args.ensemble)
-    finally:  # an interrupted experiment keeps the wall time it spent (resumed runs add theirs)
-        _add_wall_time(out, time.perf_counter() - started)
     summary = write_report(out)
     suites = (("Huang et al.'s suite", summary), ("Zhou et al.'s", summary["zhou"]))
     figures = [f"{name}: {s['agreeing']}/{s['judged']}" for name, s in suites if s["judged"]]
@@ -126,20 +122,6 @@ def _wrote(out: Path) -> str:
         if (out / name).exists()
     ]
     return f"wrote {', '.join(str(p) for p in [out / 'report.md', out / 'report.csv', *plots])}"
-
-
-def _add_wall_time(out: Path, seconds: float) -> None:
-    """Accumulate wall time over resumed sessions; written atomically, and a damaged file starts the count afresh."""
-    path = out / "wall_seconds.json"
-    if not out.is_dir():  # nothing ran
-        return
-    try:
-        previous = float(json.loads(path.read_text()).get("wall_seconds", 0)) if path.exists() else 0.0
-    except (ValueError, AttributeError, TypeError, UnicodeDecodeError):
-        previous = 0.0
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"wall_seconds": previous + seconds}))
-    tmp.replace(path)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -289,15 +289,11 @@ def load_rows(out_dir: Path) -> tuple[list[Row], Protocol | None, list[RunRecord
 def write_report(out_dir: Path, title: str | None = None) -> dict:
     from .plots import plot_accuracy, plot_training
     from .profiles import PROFILES
+    from .wall_clock import read_wall_seconds
 
     rows, protocol, every_run = load_rows(out_dir)
     profile = every_run[0].profile
-    wall = None
-    meta = out_dir / "wall_seconds.json"
-    try:
-        wall = json.loads(meta.read_text()).get("wall_seconds") if meta.exists() else None
-    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
-        wall = None  # a damaged side file loses the wall time, not the report
+    wall = read_wall_seconds(out_dir)  # a damaged side file loses the wall time, not the report
     converged_at = PROFILES[profile].converged_at if profile in PROFILES else 1.0
     title = title or f"Length generalization — {profile} profile"
     summary = write_markdown(
