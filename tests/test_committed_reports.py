@@ -50,6 +50,17 @@ def test_a_tally_takes_each_row_from_the_latest_version_that_ran_it(capsys):
     assert "| v2 |" in copy and "| fails | ✓ | v1: no outcome |" in copy
     assert "| v1 |" in rows["| mode APE"] and rows["| mode APE"].endswith("| generalizes | ✓ | – |")
     assert "with an outcome: 11 (8 generalize, 3 fail); agree with the prediction: 8 of 11" in table
+    assert "| v2 | 1–20 / 21–30 / 31–40 | L2H2W64lr0.001 |" in copy  # the lengths it was decided on
+
+
+def test_a_tallys_earlier_outcome_keeps_its_figure_and_lengths():
+    # a later version may rerun a row on other lengths: what the earlier one found must stay readable beside it
+    from experiments.length.report import load_rows
+    from experiments.length.tally import _outcome_text
+
+    rows = {(r.task, r.pe): r for r in load_rows(RESULTS / "zhou-quick-v2")[0]}
+    assert _outcome_text(rows["zhou_copy_unique", "ape"]) == "fails (69.0% at 21–30)"
+    assert _outcome_text(rows["zhou_copy_unique", "nope"]) == "no outcome"
 
 
 def test_a_tally_written_to_a_file_draws_its_figure_beside_it(tmp_path, capsys):

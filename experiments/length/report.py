@@ -21,7 +21,18 @@ from .figures import describe as describe_figures
 from .figures import huang_rows
 from .protocol import Protocol, find_by_hash
 from .records import RESULTS, RunRecord, read_records
-from .rows import GENERALIZES, PE_NAMES, Judgement, Row, agreeing_at, build_rows, interval_text, mark, percents
+from .rows import (
+    GENERALIZES,
+    PE_NAMES,
+    Judgement,
+    Row,
+    agreeing_at,
+    bins_text,
+    build_rows,
+    interval_text,
+    mark,
+    percents,
+)
 
 __all__ = ["GENERALIZES", "PE_NAMES", "Row", "agreeing_at", "build_rows", "write_report", "protocol_of"]
 
@@ -44,10 +55,6 @@ def protocol_of(records: list[RunRecord]) -> Protocol | None:
             f"(hash {hashes[0]}), which is no longer registered in experiments/length/protocols.json"
         )
     return protocol
-
-
-def _bins_text(bins: list[tuple[int, int]]) -> str:
-    return " / ".join(f"{low}–{high}" for low, high in bins)
 
 
 def _shorter_in_the_paper(row: Row) -> str:
@@ -180,13 +187,13 @@ def _table(rows: list[Row]) -> list[str]:
     bins_header, bins_rule = ("", "") if shared else (" input lengths |", "---|")
     lines = [
         f"| task | pe |{model_header}{bins_header} predicted | paper pred. | accuracy % "
-        f"({_bins_text(bins) if shared else 'per bin'}) | 95% CI at the deciding bin | paper % | paper to | seeds "
+        f"({bins_text(bins) if shared else 'per bin'}) | 95% CI at the deciding bin | paper % | paper to | seeds "
         "ok/failed | outcome | agrees | reproduces | model chosen by |",
         f"|---|---|{model_rule}{bins_rule}---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         model = f" {', '.join(r.models)} |" if several_models else ""
-        model += "" if shared else f" {_bins_text(r.bins)} |"
+        model += "" if shared else f" {bins_text(r.bins)} |"
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} |{model} {mark(r.prediction.ok)} | {mark(r.prediction.paper)} | "
             f"{percents(r.accuracies)} | {interval_text(r, r.deciding) if r.intervals else '–'} | "
@@ -257,7 +264,7 @@ def _zhou_section(rows: list[Row]) -> list[str]:
     ]
     for r in rows:
         lines.append(
-            f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {_bins_text(r.bins)} | {mark(r.prediction.ok)} "
+            f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {bins_text(r.bins)} | {mark(r.prediction.ok)} "
             f"{r.prediction.source} | {_model_text(r)} | {mark(r.prediction.paper)} | {percents(r.accuracies)} | "
             f"{interval_text(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
             f"{mark(r.agrees)} |"

@@ -149,6 +149,11 @@ def percents(values: list[float] | None) -> str:
     return " / ".join(f"{v * 100:.1f}" for v in values) if values else "–"
 
 
+def bins_text(bins: list[tuple[int, int]]) -> str:
+    """Input lengths as the tables give them: "1–20 / 21–30 / 31–40"."""
+    return " / ".join(f"{low}–{high}" for low, high in bins)
+
+
 def interval_text(row: Row, k: int) -> str:
     """Bin k's 95% interval as the tables give it: "[84, 90]"."""
     low, high = row.intervals[k]

@@ -14,14 +14,14 @@ from pathlib import Path
 from rasp.errors import RaspInputError
 
 from .report import load_rows
-from .rows import PE_NAMES, Row, interval_text, mark, percents
+from .rows import PE_NAMES, Row, bins_text, interval_text, mark, percents
 
 
 @dataclass
 class TalliedRow:
     row: Row  # as the latest version that ran it judged it
     source: str  # that version (or directory, for runs made before protocols)
-    earlier: list[str]  # "v1: no outcome", ...
+    earlier: list[str]  # "v1: no outcome", "v2: fails (69.0% at 21–30)", ...
 
 
 def tally(directories: list[Path]) -> tuple[list[TalliedRow], list[str], str]:
@@ -65,11 +65,20 @@ def tally(directories: list[Path]) -> tuple[list[TalliedRow], list[str], str]:
                 continue
             key = (row.task, row.pe)
             earlier = tallied.get(key)
-            history = [*earlier.earlier, f"{earlier.source}: {earlier.row.outcome}"] if earlier else []
+            history = [*earlier.earlier, f"{earlier.source}: {_outcome_text(earlier.row)}"] if earlier else []
             tallied[key] = TalliedRow(row, source, history)
     criterion, deciding_bin = rules.pop()
     rule = f"exact match at test bin {deciding_bin}, 95% Wilson interval against {criterion * 100:.0f}%"
     return list(tallied.values()), running, rule
+
+
+def _outcome_text(row: Row) -> str:
+    """What a version made of a row, with the figure and lengths it was decided on: a later version may rerun a row
+    on other lengths, and the earlier verdict stays readable beside the new one."""
+    if not row.accuracies or row.outcome == "no outcome":
+        return row.outcome
+    low, high = row.bins[row.deciding]
+    return f"{row.outcome} ({row.accuracies[row.deciding] * 100:.1f}% at {low}–{high})"
 
 
 def tally_markdown(directories: list[Path], tallied: tuple | None = None) -> str:
@@ -93,15 +102,15 @@ def tally_markdown(directories: list[Path], tallied: tuple | None = None) -> str
             else []
         ),
         "",
-        "| task | pe | prediction | paper | decided by | model | accuracy % by bin | 95% CI at the deciding bin | "
-        "seeds ok/failed | outcome | agrees | earlier |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| task | pe | prediction | paper | decided by | input lengths | model | accuracy % by bin | "
+        "95% CI at the deciding bin | seeds ok/failed | outcome | agrees | earlier |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for t in rows:
         r = t.row
         lines.append(
             f"| {r.task} | {PE_NAMES.get(r.pe, r.pe)} | {mark(r.prediction.ok)} | {mark(r.prediction.paper)} | "
-            f"{t.source} | {', '.join(dict.fromkeys(r.models))} | {percents(r.accuracies)} | "
+            f"{t.source} | {bins_text(r.bins)} | {', '.join(dict.fromkeys(r.models))} | {percents(r.accuracies)} | "
             f"{interval_text(r, r.deciding) if r.intervals else '–'} | {r.converged}/{r.failed} | {r.outcome} | "
             f"{mark(r.agrees)} | {'; '.join(t.earlier) or '–'} |"
         )
