@@ -111,3 +111,12 @@ def test_a_row_still_running_supersedes_nothing(tmp_path):
     # with no NoPE run recorded at all, the row the version runs is still named as under way
     (partial / "results.jsonl").write_text("".join(line for line in lines if '"pe": "ape"' in line))
     assert "parity_scratchpad NoPE (v4: 0 of 3 runs)" in tally_markdown([RESULTS / "zhou-quick", partial])
+
+
+def test_an_interval_that_whole_percents_would_make_one_point_is_shown_to_a_tenth():
+    # "[100, 100]" beside 99.9% reads as no uncertainty, and puts the lower bound above the estimate
+    text = (RESULTS / "zhou-quick" / "report.md").read_text()
+    count_ape = next(line for line in text.splitlines() if line.startswith("| count | APE |"))
+    assert "| 99.9 / 99.9 / 95.7 / 91.5 | [99.5, 100.0] |" in count_ape
+    assert "[100, 100]" not in text and "[0, 0]" not in text
+    assert "| [84, 90] |" in text  # the others stay in whole percents

@@ -155,9 +155,11 @@ def bins_text(bins: list[tuple[int, int]]) -> str:
 
 
 def interval_text(row: Row, k: int) -> str:
-    """Bin k's 95% interval as the tables give it: "[84, 90]"."""
+    """Bin k's 95% interval as the tables give it: "[84, 90]"; to a tenth where whole percents would make it one
+    point ("[99.6, 100.0]" for 1,499 of 1,500, not "[100, 100]", which reads as no uncertainty at all)."""
     low, high = row.intervals[k]
-    return f"[{low * 100:.0f}, {high * 100:.0f}]"
+    digits = 1 if round(low * 100) == round(high * 100) else 0
+    return f"[{low * 100:.{digits}f}, {high * 100:.{digits}f}]"
 
 
 def agreeing_at(rows: list[Row], k: int) -> int:
