@@ -542,3 +542,15 @@ def test_holding_attention_to_a_reach_masks_the_keys_further_back_but_bos(tmp_pa
     rates = within_reach(run, (1, 6), examples=16)
     assert set(rates) == {"as trained", "every layer", "layer 0 only"} and len(set(rates.values())) == 1
     assert attention.reach is None
+
+
+def test_threads_sets_the_torch_threads_of_a_run_in_this_process(tmp_path):
+    # two experiments side by side, each with a thread per core, oversubscribe the cores; --threads 1 is the remedy
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, workers=1, threads=1, log=lambda line: None)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -127,6 +127,7 @@ def test_a_report_refuses_to_mix_protocols_and_opens_with_the_one_it_judges(tmp_
         (["--steps", "0"], "--steps must be at least 1"),
         (["--seeds", "0"], "--seeds must be at least 1"),
         (["--workers", "-1"], "--workers must be at least 1"),
+        (["--threads", "0"], "--threads must be at least 1"),
         (["--data", "mine"], "unknown data 'mine'"),
     ],
 )

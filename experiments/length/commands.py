@@ -98,6 +98,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         raise RaspInputError(f"--ensemble must be at least 1 (got {args.ensemble})")
     if workers < 1:
         raise RaspInputError(f"--workers must be at least 1 (got {workers})")
+    if args.threads is not None and args.threads < 1:
+        raise RaspInputError(f"--threads must be at least 1 (got {args.threads})")
     print(
         (f"protocol {protocol.label} (hash {protocol.hash}); " if protocol else "")
         + f"{len(jobs)} jobs ({len(tasks)} tasks × {', '.join(pes)} × {seeds} seed(s)), profile {profile.name}, "
@@ -105,7 +107,15 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         flush=True,
     )
     with WallClock(out):  # an interrupted experiment keeps the wall time it spent (resumed runs add theirs)
-        run_jobs(jobs, out, workers=workers, device=args.device, backend=args.backend, ensemble=args.ensemble)
+        run_jobs(
+            jobs,
+            out,
+            workers=workers,
+            device=args.device,
+            backend=args.backend,
+            ensemble=args.ensemble,
+            threads=args.threads,
+        )
     summary = write_report(out)
     suites = (("Huang et al.'s suite", summary), ("Zhou et al.'s", summary["zhou"]))
     figures = [f"{name}: {s['agreeing']}/{s['judged']}" for name, s in suites if s["judged"]]
@@ -335,6 +345,12 @@ def register(sub) -> None:
     )
     p.add_argument("--out", help="output directory (default runs/SUITE-PROFILE)")
     p.add_argument("--workers", type=int, help="parallel runs (default: number of CPUs)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads per run (default: every core with one worker, 1 with several); give 1 to each of two "
+        "experiments run side by side",
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument(
         "--ensemble",

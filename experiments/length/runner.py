@@ -230,8 +230,12 @@ def run_jobs(
     backend: str = "local",
     log: Callable[[str], None] = lambda line: print(line, flush=True),
     ensemble: int | None = None,
+    threads: int | None = None,
 ) -> list[RunRecord]:
     """Execute the jobs not yet recorded in out_dir/results.jsonl; append each job's records as it ends.
+
+    `threads`: torch threads per run; None: every core with one worker, one per worker with several (two experiments
+    side by side with a thread per core each oversubscribe the cores: about 12x slower on 2 cores).
 
     `ensemble`: how many runs of one shape train as one stacked model (experiments/length/ensemble.py); None: the device's
     default (every run of a shape on a GPU, one at a time on CPU, where stacking does not pay)."""
@@ -246,7 +250,7 @@ def run_jobs(
     if backend == "ray":
         _run_ray(todo, out_dir, device, progress.record)
     else:
-        _run_local(units, str(out_dir), device, workers, members, progress.unit_done)
+        _run_local(units, str(out_dir), device, workers, members, progress.unit_done, threads)
     if progress.failures:
         from rasp.errors import RaspError
 
@@ -309,13 +313,20 @@ class _Progress:
 
 
 def _run_local(
-    units: list[list[Job]], out_dir: str, device: str, workers: int, members: int, done: Callable[..., None]
+    units: list[list[Job]],
+    out_dir: str,
+    device: str,
+    workers: int,
+    members: int,
+    done: Callable[..., None],
+    threads: int | None = None,
 ) -> None:
-    """Each unit in this process (workers ≤ 1, all cores to it) or in a pool of single-threaded workers."""
+    """Each unit in this process (workers ≤ 1, all cores to it) or in a pool of single-threaded workers; `threads`
+    overrides either."""
     if workers <= 1:
         for unit in units:
             try:
-                outcome = execute_unit(unit, out_dir, device, max(1, os.cpu_count() or 1), members)
+                outcome = execute_unit(unit, out_dir, device, threads or max(1, os.cpu_count() or 1), members)
             except Exception as error:  # noqa: BLE001 - one failed run is recorded; the others go on
                 outcome = error
             done(unit, outcome)
@@ -323,7 +334,7 @@ def _run_local(
     # CUDA cannot be used in a forked child of a process that touched it: start GPU workers fresh.
     context = multiprocessing.get_context("spawn") if device.startswith("cuda") else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending = {pool.submit(execute_unit, unit, out_dir, device, 1, members): unit for unit in units}
+        pending = {pool.submit(execute_unit, unit, out_dir, device, threads or 1, members): unit for unit in units}
         while pending:
             complete, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in complete:
