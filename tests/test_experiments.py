@@ -67,6 +67,19 @@ def test_collate_offsets_stay_inside_the_position_table():
     assert plain.positions[:, 0].eq(0).all()
 
 
+def test_training_batches_take_random_offsets_only_where_the_profile_asks():
+    # APE trains its position table through random offsets; a profile with position_offsets=False (zhou-quick v9)
+    # trains every sequence from position 0, as tests read it; NoPE has no table to train
+    def first_positions(pe: str, profile) -> list[int]:
+        run = Run(RunSpec("copy_unique", pe, 0, profile, TINY.architecture))
+        run.begin_training()
+        return [run.next_batch().positions[:, 0].max().item() for _ in range(4)]
+
+    assert max(first_positions("ape", TINY)) > 0
+    assert first_positions("ape", TINY.with_(position_offsets=False)) == [0] * 4
+    assert first_positions("nope", TINY) == [0] * 4
+
+
 def test_exact_match_needs_every_scored_position():
     targets = torch.tensor([[IGNORE, 1, 2], [IGNORE, 1, 2]])
     logits = torch.zeros(2, 3, 3)

@@ -318,3 +318,16 @@ def test_zhou_quick_copy40_changes_only_the_copy_rows_lengths_and_vocabulary():
                 assert after.vocabulary_limit is None and before.vocabulary_limit == 64
                 same = dict(train_lengths=before.train_lengths, test_bins=before.test_bins, vocabulary_limit=64)
                 assert replace(after, name=before.name, **same) == before, (task, pe)
+
+
+def test_zhou_quick_v9_changes_only_the_position_offsets_against_v7():
+    # v9 is v7's control: every run's values as v7's, except that APE trains from position 0
+    from experiments.length.protocol import get_protocol
+    from experiments.length.resolve import for_run
+
+    then, now = get_protocol("zhou-quick", 7), get_protocol("zhou-quick", 9)
+    assert (now.encodings, now.scope, now.seeds) == (then.encodings, then.scope, then.seeds)
+    for task in now.scope:
+        before, after = (for_run(p.resolved_profile(), task, "ape") for p in (then, now))
+        assert before.position_offsets and not after.position_offsets
+        assert after.with_(name=before.name, position_offsets=True) == before, task

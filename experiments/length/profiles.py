@@ -77,6 +77,9 @@ class Profile:
     steps_override: int | None = None  # --steps / --full-schedule on a per-run profile, applied to each resolved run
     full_schedule: bool = False
     examples_override: int | None = None  # a protocol's examples per bin, applied to each resolved run
+    # APE training places each sequence at a random offset in the position table, so every row up to the longest test
+    # sequence is trained (docs/experiments.md); False trains every sequence from position 0, as tests read it
+    position_offsets: bool = True
 
     def with_(self, **changes) -> Profile:
         return replace(self, **changes)
@@ -186,10 +189,12 @@ ZHOU_QUICK_LONG_DEEP = ZHOU_QUICK_LONG.with_(name="zhou-quick-long-deep")
 # zhou-quick v7 and v8: the same budget, the copy tasks at the zhou profile's lengths (zhou_profile.py)
 ZHOU_QUICK_COPY40 = ZHOU_QUICK_LONG.with_(name="zhou-quick-copy40")
 ZHOU_QUICK_COPY40_DEEP = ZHOU_QUICK_LONG.with_(name="zhou-quick-copy40-deep")
+# zhou-quick v9: v7's, with APE trained from position 0 (no random offsets): the control v7's copy_repeat result needs
+ZHOU_QUICK_COPY40_NO_OFFSETS = ZHOU_QUICK_COPY40.with_(name="zhou-quick-copy40-no-offsets", position_offsets=False)
 PROFILES = {
     p.name: p
     for p in (
         *(QUICK, PAPER, AUTHORS, QUICK_AUTHORS, ZHOU, ZHOU_QUICK, ZHOU_QUICK_LONG, ZHOU_QUICK_LONG_DEEP),
-        *(ZHOU_QUICK_COPY40, ZHOU_QUICK_COPY40_DEEP),
+        *(ZHOU_QUICK_COPY40, ZHOU_QUICK_COPY40_DEEP, ZHOU_QUICK_COPY40_NO_OFFSETS),
     )
 }

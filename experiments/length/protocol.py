@@ -89,8 +89,10 @@ class Protocol:
         profile = self.resolved_profile()
         # every run's resolved values: a profile that takes them per task (from the authors' regime files) changes
         # its hash when those files or the resolution change
-        runs = {f"{t}/{pe}": asdict(for_run(profile, t, pe)) for t in self.tasks() for pe in self.encodings}
-        content = json.dumps({"protocol": entry, "profile": asdict(profile), "runs": runs}, sort_keys=True, default=str)
+        runs = {f"{t}/{pe}": _hashed(for_run(profile, t, pe)) for t in self.tasks() for pe in self.encodings}
+        content = json.dumps(
+            {"protocol": entry, "profile": _hashed(profile), "runs": runs}, sort_keys=True, default=str
+        )
         return hashlib.sha256(content.encode()).hexdigest()[:12]
 
     def check(self) -> None:
@@ -126,6 +128,19 @@ class Protocol:
             "",
             f"Why this version: {self.reason}",
         ]
+
+
+# Profile fields added after versions were registered, with the value every earlier profile had: a profile at that
+# value is hashed without the field, so the earlier versions keep their hashes
+_LATER_FIELDS = {"position_offsets": True}
+
+
+def _hashed(profile: Profile) -> dict:
+    values = asdict(profile)
+    for field, earlier in _LATER_FIELDS.items():
+        if values[field] == earlier:
+            del values[field]
+    return values
 
 
 def load_protocols(path: Path = PROTOCOLS_FILE) -> dict[str, list[Protocol]]:

@@ -141,9 +141,14 @@ class Run:
     def next_batch(self) -> Batch:
         profile = self.spec.profile
         if self._epochs is not None:
-            offsets = self._rng if self.spec.pe != "nope" else None
+            offsets = self._rng if self._offsets else None
             return collate(self._epochs.next(), self.vocab, offsets, self.max_positions).to(self.device)
-        return self.batch(self._rng, profile.train_lengths, profile.batch_size, offsets=self.spec.pe != "nope")
+        return self.batch(self._rng, profile.train_lengths, profile.batch_size, offsets=self._offsets)
+
+    @property
+    def _offsets(self) -> bool:
+        """Whether training sequences get random position offsets: only with a position table to train."""
+        return self.spec.pe != "nope" and self.spec.profile.position_offsets
 
     def after_step(self, loss: torch.Tensor) -> None:
         """Count an optimizer step: advance the learning rate, evaluate when due and ask the policy whether to stop

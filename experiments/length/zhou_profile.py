@@ -83,6 +83,8 @@ ZHOU_LENGTHS["zhou-quick-copy40"] = {
 ZHOU_LENGTHS["zhou-quick-copy40-deep"] = {
     task: replace(lengths, layers=3) for task, lengths in ZHOU_LENGTHS["zhou-quick-copy40"].items()
 }
+# v9: v7's lengths and model; the profile trains APE without random position offsets (profiles.py)
+ZHOU_LENGTHS["zhou-quick-copy40-no-offsets"] = ZHOU_LENGTHS["zhou-quick-copy40"]
 # the hinted tasks and their ✗ partners need more depth than the quick model (the hinted programs have 3-5 layers)
 _DEEPER = ("zhou_addition", "addition_hints", "addition_hints_reversed", "zhou_parity", "parity_scratchpad")
 
