@@ -331,3 +331,4 @@ def test_zhou_quick_v9_changes_only_the_position_offsets_against_v7():
         before, after = (for_run(p.resolved_profile(), task, "ape") for p in (then, now))
         assert before.position_offsets and not after.position_offsets
         assert after.with_(name=before.name, position_offsets=True) == before, task
+    assert "trained from position 0" in " ".join(now.describe()) and "from position 0" not in " ".join(then.describe())

@@ -115,6 +115,8 @@ class Protocol:
         else:
             bins = " / ".join(f"{a}–{b}" for a, b in profile.test_bins)
             lengths = f"Train on input lengths {profile.train_lengths[0]}–{profile.train_lengths[1]}; test bins {bins}."
+        if not profile.position_offsets and any(pe != "nope" for pe in self.encodings):
+            lengths += " Position tables are trained from position 0 (no random training offsets)."
         deciding = "the longest bin" if self.deciding_bin == -1 else f"bin {self.deciding_bin} (0: training lengths)"
         return [
             f"**Protocol {self.label}** (hash `{self.hash}`, decided {self.date}): profile `{self.profile}`, "
