@@ -228,7 +228,7 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     def errors_args(rows: list[str], every_probe: bool) -> argparse.Namespace:
         flags = ("heads", "confusions", "maps", "reach")
         return argparse.Namespace(
-            dir=str(tmp_path), rows=rows, from_start=False, bin=-1, **dict.fromkeys(flags, every_probe)
+            dir=str(tmp_path), rows=rows, from_start=False, bin=-1, json=False, **dict.fromkeys(flags, every_probe)
         )
 
     args = errors_args(["aa_star:ape"], every_probe=True)
@@ -272,6 +272,20 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
         with pytest.raises(RaspInputError):
             cmd_errors(errors_args(bad, every_probe=False), profile=TINY)
     assert cmd_errors(errors_args(["aa_star:ape:0"], every_probe=False), profile=TINY) == 0
+    # --json: one object per row on stdout, the same figures as the text (the plot's path goes to stderr)
+    capsys.readouterr()
+    assert cmd_errors(argparse.Namespace(**{**vars(args), "json": True, "maps": False}), profile=TINY) == 0
+    captured = capsys.readouterr()
+    (line,) = captured.out.splitlines()
+    probe = json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    assert probe["heads"][0]["bands"][">12"]["even"] is None  # a share of no attention: null, not NaN
+    assert (probe["task"], probe["pe"], probe["seed"], probe["lengths"], probe["last_trained"]) == (
+        "aa_star", "ape", 0, [7, 12], 6,
+    )  # fmt: skip
+    assert [h["head"] for h in probe["heads"]] == ["L0H0", "L0H1"] and set(probe["lookups"]) >= {"within", "beyond"}
+    assert probe["positions_wrong"] == sum(r > 0 for r in probe["error_rates"]) and "as trained" in probe["reach"]
+    assert all(len(c) == 3 for band in probe["confusions"] for c in band["common"])
+    assert "errors_by_position.png" in captured.err
 
 
 def test_a_sweep_report_names_the_kept_model_and_counts_every_run(tmp_path):

@@ -1,4 +1,4 @@
-"""`rasp experiment` and `rasp report`."""
+"""`rasp experiment`, `rasp report` and `rasp tally`, and the parser of `rasp errors` (errors_command.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 from rasp.errors import RaspInputError
+
+from .errors_command import cmd_errors
 
 # Six tasks with both predicted outcomes, for the README's first run (a few minutes on 2 CPU cores): quick
 # profile with fewer steps. ✓✓ binary_majority, mode, tomita_7; ✓ APE / ✗ NoPE tomita_4, abab_star; ✗✗ parity.
@@ -171,142 +173,6 @@ def cmd_tally(args: argparse.Namespace) -> int:
 
 
 # long: row parsing, then one loop printing each probe the flags ask for
-def cmd_errors(args: argparse.Namespace, profile=None) -> int:
-    from .head_probes import attention_by_distance, attention_maps, has_hints, plot_attention_maps
-    from .probes import (
-        confusions_by_band,
-        errors_by_position,
-        last_trained_position,
-        plot_errors,
-        run_from_record,
-        within_reach,
-    )
-    from .report import PE_NAMES, load_rows
-
-    out = Path(args.dir)
-    rows, _, _ = load_rows(out)
-    records = [record for row in rows for record in row.records]
-    if args.rows:
-        wanted = []
-        for row in args.rows:
-            task, _, rest = row.partition(":")
-            pe, _, seed = rest.partition(":")
-            if not pe or (seed and not seed.isdigit()):
-                raise RaspInputError(f"'{row}': expected TASK:PE or TASK:PE:SEED, e.g. aa_star:ape or aa_star:ape:2")
-            wanted.append((task, pe, int(seed) if seed else None))
-    else:
-        wanted = [(r.task, r.pe, None) for r in rows if r.agrees is False]
-        if not wanted:
-            print("no row disagrees with its prediction; name rows as TASK:PE")
-            return 0
-    curves, last_trained = {}, {}
-    for task, pe, seed in wanted:  # without a seed, the row's first
-        chosen = sorted(
-            (r for r in records if r.task == task and r.pe == pe and seed in (None, r.seed)),
-            key=lambda r: r.seed,
-        )
-        if not chosen:
-            raise RaspInputError(
-                f"no run of {task}:{pe}{f' seed {seed}' if seed is not None else ''} in {out / 'results.jsonl'}"
-            )
-        run = run_from_record(chosen[0], out, profile)
-        bins = run.spec.profile.test_bins
-        if not -len(bins) <= args.bin < len(bins):
-            shown = " / ".join(f"{a}–{b}" for a, b in bins)
-            raise RaspInputError(f"--bin {args.bin}: {task} has bins 0–{len(bins) - 1} ({shown})")
-        lengths = bins[args.bin]
-        rates = errors_by_position(run, lengths)
-        name = f"{task}, {PE_NAMES.get(pe, pe)} (seed {chosen[0].seed}), inputs {lengths[0]}–{lengths[1]}"
-        curves[name], last_trained[name] = rates, last_trained_position(run)
-        worst = next((i for i, r in enumerate(rates) if r >= 0.5), None)
-        half = (
-            f"first position wrong on half the examples: {worst}" if worst is not None else "no position wrong on half"
-        )
-        wrong_anywhere = f"positions wrong on any: {sum(r > 0 for r in rates)} of {len(rates)}"
-        print(f"{task:<28} {pe:<5} seed {chosen[0].seed}: {half}; {wrong_anywhere}")
-        if args.confusions:
-            for band in confusions_by_band(run, lengths, from_start=args.from_start):
-                low, high = band["positions"]
-                common = ", ".join(f"{t} → {g}: {n}" for (t, g), n in band["common"]) or "none"
-                print(
-                    f"    positions {low}-{high}: {band['wrong']} of {band['scored']} wrong; commonest (target → answer): {common}"
-                )
-        if args.heads:
-            probe = attention_by_distance(run, lengths)
-            print(f"    {_lookups_wrong(probe.lookups_wrong, has_hints(run), last_trained[name])}")
-            for head in probe.heads:
-                shares = "; ".join(
-                    f"{band}: {b['share']:4.0%} ({b['even']:4.0%} even)" for band, b in head["bands"].items()
-                )
-                print(f"    {head['head']} attention by query-key distance (share of it at even distances): {shares}")
-                print(
-                    f"         on the induction target: {_by_query(head['induction'])}; on its own token's earlier "
-                    f"copies: {_by_query(head['same_token'], head['same_token_uniform'])}"
-                )
-                hints = "at hint queries, " if "hint" in head["same_token"] else ""
-                print(f"         {hints}{_around_copy_text(head['around_copy'], last_trained[name])}")
-        if args.reach:
-            limited = within_reach(run, lengths)
-            shown = ", ".join(f"{where} {rate:.1%}" for where, rate in limited.items() if where != "as trained")
-            print(
-                f"    exact match {limited['as trained']:.1%} as trained; with attention held to query-key distances "
-                f"up to {last_trained[name]} (BOS in reach): {shown}"
-            )
-        if args.maps:
-            maps = attention_maps(run, lengths[1])
-            path = out / f"attention_{task}_{pe}_s{chosen[0].seed}_bin{args.bin % len(bins)}.png"
-            wrong = int(maps["wrong"].sum())
-            plot_attention_maps(
-                maps, f"{name}: one example of input length {lengths[1]}, {wrong} positions wrong", path
-            )
-            print(f"    wrote {path}")
-    path = out / "errors_by_position.png"
-    plot_errors(curves, last_trained, path)
-    print(f"wrote {path}")
-    return 0
-
-
-def _by_query(shares: dict[str, float], uniform: dict[str, float] | None = None) -> str:
-    """A head's share over all scored queries, and with index hints at hint queries and the others apart; with the
-    share uniform attention over the same keys would give beside each (a digit has many earlier copies, a hint two),
-    where it is known."""
-    names = {"all": "", "hint": "at hint queries ", "other": "at the others "}
-    said = [
-        f"{name}{shares[part]:.0%}" + (f" (uniform {uniform[part]:.0%})" if uniform else "")
-        for part, name in names.items()
-        if part in shares
-    ]
-    return said[0] + (f"; {', '.join(said[1:])}" if len(said) > 1 else "")
-
-
-def _around_copy_text(shares: dict[str, list[float]], last_trained: int) -> str:
-    """The attention around the latest earlier copy of the query's token, at the lookup queries (a hinted task's
-    hint queries, else every query with an earlier copy); those up to the last trained position apart from those past
-    it, where there are any."""
-    from .head_probes import AROUND_COPY
-
-    def offsets(values: list[float]) -> str:
-        return " ".join(f"{o:+d}:{v:.0%}" for o, v in zip(AROUND_COPY, values))
-
-    said = "around the token's latest earlier copy (0: the copy, +1: the induction target)"
-    if shares["beyond"][0] != shares["beyond"][0]:  # NaN: no lookup query lies past the trained positions
-        return f"{said} {offsets(shares['all'])}"
-    return f"{said} up to position {last_trained}: {offsets(shares['within'])}; past it: {offsets(shares['beyond'])}"
-
-
-def _lookups_wrong(counts: dict[str, tuple[int, int]], hinted: bool, last_trained: int) -> str:
-    """One line on the lookup queries' errors, up to the last trained position and past it."""
-
-    def rate(reach: str) -> str:
-        wrong, total = counts[reach]
-        return f"{wrong / total:.0%} of {total}" if total else "none"
-
-    queries = "hint queries" if hinted else "queries with an earlier copy of their token (lookup queries)"
-    if not counts["beyond"][1]:
-        return f"{queries} answered wrong: {rate('within')} (all up to position {last_trained})"
-    return f"{queries} answered wrong: {rate('within')} up to position {last_trained}, {rate('beyond')} past it"
-
-
 # long: one add_argument per flag of three commands, nothing else
 def register(sub) -> None:
     p = sub.add_parser("experiment", help="train transformers on the task suite; compare with predictions")
@@ -413,5 +279,10 @@ def register(sub) -> None:
         type=int,
         default=-1,
         help="which test bin's inputs to probe (0: training lengths; default -1, the longest)",
+    )
+    e.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per row on stdout (every figure the text shows, unrounded), for scripts",
     )
     e.set_defaults(handler=cmd_errors)
