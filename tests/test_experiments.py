@@ -226,7 +226,7 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     run_jobs(plan(["aa_star"], ["ape"], 1, TINY), tmp_path, log=lambda line: None)
 
     def errors_args(rows: list[str], every_probe: bool) -> argparse.Namespace:
-        flags = ("heads", "confusions", "maps", "reach")
+        flags = ("heads", "confusions", "maps", "reach", "shifted")
         return argparse.Namespace(
             dir=str(tmp_path), rows=rows, from_start=False, bin=-1, json=False, **dict.fromkeys(flags, every_probe)
         )
@@ -242,6 +242,7 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     assert (tmp_path / "attention_aa_star_ape_s0_bin1.png").stat().st_size > 1000  # --maps
     assert "as trained; with attention held to query-key distances up to 6 (BOS in reach): every layer" in printed
     assert "positions 7-14:" in printed and "commonest (target → answer)" in printed
+    assert "at offset 0; " in printed and "with each input moved by a random position offset" in printed
     assert (tmp_path / "errors_by_position.png").stat().st_size > 1000
     from experiments.length.head_probes import attention_by_distance
     from experiments.length.probes import confusions_by_band, errors_by_position, run_from_record
@@ -284,6 +285,7 @@ def test_errors_by_position_reads_each_runs_checkpoint(tmp_path, capsys):
     )  # fmt: skip
     assert [h["head"] for h in probe["heads"]] == ["L0H0", "L0H1"] and set(probe["lookups"]) >= {"within", "beyond"}
     assert probe["positions_wrong"] == sum(r > 0 for r in probe["error_rates"]) and "as trained" in probe["reach"]
+    assert set(probe["shifted"]) == {"offset 0", "shifted"}
     assert all(len(c) == 3 for band in probe["confusions"] for c in band["common"])
     assert "errors_by_position.png" in captured.err
 
@@ -581,3 +583,25 @@ def test_threads_sets_the_torch_threads_of_a_run_in_this_process(tmp_path):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_shifted_probe_moves_inputs_only_within_the_trained_positions(monkeypatch):
+    # the shifted inputs stay inside the trained rows, so that the probe tests reading absolute positions, not
+    # untrained rows; a model without position information answers alike at any offset
+    import experiments.training.data as data
+    from experiments.length import probes
+
+    run = Run(RunSpec("copy_unique", "ape", 0, TINY, TINY.architecture))
+    with torch.no_grad():
+        run.model.pos_emb.weight.zero_()
+    original, highest = data.collate, []
+
+    def watched(examples, vocab, rng=None, max_positions=None):
+        batch = original(examples, vocab, rng, max_positions)
+        highest.append(batch.positions.max().item())
+        return batch
+
+    monkeypatch.setattr(data, "collate", watched)
+    result = probes.shifted(run, (1, 6), examples=32)
+    assert result["offset 0"] == result["shifted"]
+    assert len(highest) == 2 and max(highest) <= probes.last_trained_position(run)

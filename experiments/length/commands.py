@@ -260,6 +260,12 @@ def register(sub) -> None:
         help="exact match again with attention held to the trained query-key distances (every layer, each alone)",
     )
     e.add_argument(
+        "--shifted",
+        action="store_true",
+        help="exact match again with each input moved by a random position offset within the trained positions "
+        "(does the model read absolute positions?)",
+    )
+    e.add_argument(
         "--maps",
         action="store_true",
         help="draw every head's attention on one example of the bin's longest input, induction targets marked",

@@ -67,7 +67,7 @@ def probe_row(run, args: argparse.Namespace, out: Path) -> dict:
     same). Error rates are per sequence position; the last trained position is the last one training examples
     reach."""
     from .head_probes import attention_by_distance, attention_maps, has_hints, plot_attention_maps
-    from .probes import confusions_by_band, errors_by_position, last_trained_position, within_reach
+    from .probes import confusions_by_band, errors_by_position, last_trained_position, shifted, within_reach
 
     spec = run.spec
     bins = spec.profile.test_bins
@@ -90,6 +90,8 @@ def probe_row(run, args: argparse.Namespace, out: Path) -> dict:
         probe["heads"] = heads.heads
     if args.reach:
         probe["reach"] = within_reach(run, lengths)
+    if args.shifted:
+        probe["shifted"] = shifted(run, lengths)
     if args.maps:
         maps = attention_maps(run, lengths[1])
         path = out / f"attention_{spec.task}_{spec.pe}_s{spec.seed}_bin{probe['bin']}.png"
@@ -152,6 +154,12 @@ def _text(probe: dict) -> str:
         lines.append(
             f"    exact match {limited['as trained']:.1%} as trained; with attention held to query-key distances "
             f"up to {last} (BOS in reach): {shown}"
+        )
+    if "shifted" in probe:
+        moved = probe["shifted"]
+        lines.append(
+            f"    exact match {moved['offset 0']:.1%} at offset 0; {moved['shifted']:.1%} with each input moved by a random "
+            f"position offset within the trained positions (up to {last})"
         )
     if "map" in probe:
         lines.append(f"    wrote {probe['map']}")

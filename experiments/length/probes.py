@@ -75,6 +75,25 @@ def within_reach(run: Run, lengths: tuple[int, int], examples: int = 300, seed: 
     return out
 
 
+@torch.no_grad()
+def shifted(run: Run, lengths: tuple[int, int], examples: int = 300, seed: int = 0) -> dict[str, float]:
+    """Exact match on the probe's inputs of `lengths` at offset 0 and again with each moved by a random position
+    offset that keeps it within the positions training examples reach. A model that copies by content or by relative
+    position answers alike; one that reads absolute positions does not (it can learn to only where training never
+    moved its sequences: a profile without position offsets)."""
+    from ..training.data import collate
+    from ..training.steps import exact_match
+
+    rng = random.Random(seed)
+    drawn = [run.task.sample(rng, *lengths) for _ in range(examples)]  # probe_batch's inputs
+    out = {}
+    for name, offsets in (("offset 0", None), ("shifted", random.Random(seed + 1))):
+        batch = collate(drawn, run.vocab, offsets, last_trained_position(run) + 1).to(run.device)
+        logits = run.model.eval()(batch.ids, positions=batch.positions)
+        out[name] = float(exact_match(logits, batch.targets).float().mean())
+    return out
+
+
 def probe_batch(run: Run, lengths: tuple[int, int], examples: int, seed: int):
     """The inputs every probe reads: `examples` of `lengths`, at offset 0 (as the evaluation reads them), drawn from
     `seed`, so that probes with the same arguments read the same inputs."""
