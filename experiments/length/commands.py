@@ -172,8 +172,7 @@ def cmd_tally(args: argparse.Namespace) -> int:
     return 0
 
 
-# long: row parsing, then one loop printing each probe the flags ask for
-# long: one add_argument per flag of three commands, nothing else
+# long: one add_argument per flag of four commands, nothing else
 def register(sub) -> None:
     p = sub.add_parser("experiment", help="train transformers on the task suite; compare with predictions")
     p.add_argument("tasks", nargs="*", help="task ids (default: the whole suite, or --suite)")
