@@ -191,10 +191,12 @@ ZHOU_QUICK_COPY40 = ZHOU_QUICK_LONG.with_(name="zhou-quick-copy40")
 ZHOU_QUICK_COPY40_DEEP = ZHOU_QUICK_LONG.with_(name="zhou-quick-copy40-deep")
 # zhou-quick v9: v7's, with APE trained from position 0 (no random offsets): the control v7's copy_repeat result needs
 ZHOU_QUICK_COPY40_NO_OFFSETS = ZHOU_QUICK_COPY40.with_(name="zhou-quick-copy40-no-offsets", position_offsets=False)
+# zhou-quick v10: zhou-quick (v1) with APE trained from position 0: whether v9's finding reaches mode and sort
+ZHOU_QUICK_NO_OFFSETS = ZHOU_QUICK.with_(name="zhou-quick-no-offsets", position_offsets=False)
 PROFILES = {
     p.name: p
     for p in (
         *(QUICK, PAPER, AUTHORS, QUICK_AUTHORS, ZHOU, ZHOU_QUICK, ZHOU_QUICK_LONG, ZHOU_QUICK_LONG_DEEP),
-        *(ZHOU_QUICK_COPY40, ZHOU_QUICK_COPY40_DEEP, ZHOU_QUICK_COPY40_NO_OFFSETS),
+        *(ZHOU_QUICK_COPY40, ZHOU_QUICK_COPY40_DEEP, ZHOU_QUICK_COPY40_NO_OFFSETS, ZHOU_QUICK_NO_OFFSETS),
     )
 }

@@ -85,6 +85,8 @@ ZHOU_LENGTHS["zhou-quick-copy40-deep"] = {
 }
 # v9: v7's lengths and model; the profile trains APE without random position offsets (profiles.py)
 ZHOU_LENGTHS["zhou-quick-copy40-no-offsets"] = ZHOU_LENGTHS["zhou-quick-copy40"]
+# v10: v1's lengths and models; the profile trains APE without random position offsets (profiles.py)
+ZHOU_LENGTHS["zhou-quick-no-offsets"] = ZHOU_LENGTHS["zhou-quick"]
 # the hinted tasks and their ✗ partners need more depth than the quick model (the hinted programs have 3-5 layers)
 _DEEPER = ("zhou_addition", "addition_hints", "addition_hints_reversed", "zhou_parity", "parity_scratchpad")
 
